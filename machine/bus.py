@@ -1,0 +1,129 @@
+"""The physical address space: RAM plus memory-mapped devices.
+
+RAM is one bytearray. A physical address that is neither RAM nor a device
+window answers ``None`` / ``False``, which the hart turns into an access
+fault: never a Python error.
+
+Watched pages: a store into a watched physical page (by the CPU or by device
+DMA) calls every ``write_hooks`` entry with (address, size, old, new). The
+hart keeps such pages out of its fast store path so that it sees each store.
+"""
+
+from __future__ import annotations
+
+import bisect
+from typing import Callable
+
+from .devices.base import MmioDevice
+
+PAGE_SHIFT = 12
+WriteHook = Callable[[int, int, int, int], None]  # address, size, old value, new value
+
+
+class Bus:
+    def __init__(self, ram_base: int, ram_size: int) -> None:
+        self.ram_base = ram_base
+        self.ram_size = ram_size
+        self.ram_end = ram_base + ram_size
+        self.ram = bytearray(ram_size)
+        self._device_bases: list[int] = []
+        self._devices: list[MmioDevice] = []
+        self.watched_pages: set[int] = set()
+        self.write_hooks: list[WriteHook] = []
+        # Called with (address, length) after any RAM write that bypasses the
+        # harts (DMA, loading): they drop decoded code and reservations there.
+        self.ram_changed_hooks: list[Callable[[int, int], None]] = []
+        # Called when the set of watched pages changes: harts flush fast paths.
+        self.watch_changed_hooks: list[Callable[[], None]] = []
+
+    # --- wiring -----------------------------------------------------------
+    def attach(self, device: MmioDevice) -> None:
+        i = bisect.bisect(self._device_bases, device.base)
+        self._device_bases.insert(i, device.base)
+        self._devices.insert(i, device)
+
+    def device_at(self, address: int) -> MmioDevice | None:
+        i = bisect.bisect(self._device_bases, address) - 1
+        if i >= 0:
+            device = self._devices[i]
+            if address < device.base + device.size:
+                return device
+        return None
+
+    def is_ram(self, address: int, size: int = 1) -> bool:
+        return self.ram_base <= address and address + size <= self.ram_end
+
+    # --- watching ---------------------------------------------------------
+    def watch_physical_page(self, page_number: int) -> None:
+        if page_number not in self.watched_pages:
+            self.watched_pages.add(page_number)
+            for hook in self.watch_changed_hooks:
+                hook()
+
+    def unwatch_physical_page(self, page_number: int) -> None:
+        self.watched_pages.discard(page_number)
+
+    # --- accesses ---------------------------------------------------------
+    def load(self, address: int, size: int) -> int | None:
+        """Read ``size`` bytes little-endian; None where nothing answers."""
+        if self.ram_base <= address and address + size <= self.ram_end:
+            offset = address - self.ram_base
+            return int.from_bytes(self.ram[offset:offset + size], "little")
+        device = self.device_at(address)
+        if device is None or address + size > device.base + device.size:
+            return None
+        return device.read(address - device.base, size) & ((1 << (8 * size)) - 1)
+
+    def store(self, address: int, size: int, value: int) -> bool:
+        """Write ``size`` bytes; False where nothing answers."""
+        value &= (1 << (8 * size)) - 1
+        if self.ram_base <= address and address + size <= self.ram_end:
+            self.store_ram(address, size, value)
+            return True
+        device = self.device_at(address)
+        if device is None or address + size > device.base + device.size:
+            return False
+        device.write(address - device.base, size, value)
+        return True
+
+    def store_ram(self, address: int, size: int, value: int) -> None:
+        offset = address - self.ram_base
+        new = value.to_bytes(size, "little")
+        if address >> PAGE_SHIFT in self.watched_pages or \
+                (address + size - 1) >> PAGE_SHIFT in self.watched_pages:
+            old = int.from_bytes(self.ram[offset:offset + size], "little")
+            self.ram[offset:offset + size] = new
+            for hook in self.write_hooks:
+                hook(address, size, old, value)
+        else:
+            self.ram[offset:offset + size] = new
+
+    # --- DMA and loading (the PhysicalMemory protocol of devices/base.py) --
+    # A guest can point a device at any address: outside RAM, DMA reads see
+    # zeros and writes are dropped (a device never raises for the guest).
+    def read_physical(self, address: int, length: int) -> bytes:
+        if not self.is_ram(address, length):
+            return bytes(self.load(address + i, 1) if self.is_ram(address + i) else 0
+                         for i in range(length))
+        offset = address - self.ram_base
+        return bytes(self.ram[offset:offset + length])
+
+    def write_physical(self, address: int, data: bytes) -> None:
+        if not self.is_ram(address, len(data)):
+            start = max(address, self.ram_base)
+            end = min(address + len(data), self.ram_end)
+            if start < end:
+                self.write_physical(start, data[start - address:end - address])
+            return
+        first, last = address >> PAGE_SHIFT, (address + len(data) - 1) >> PAGE_SHIFT
+        if any(p in self.watched_pages for p in range(first, last + 1)):
+            # Report watched writes in 8-byte pieces, as the PTE/refcount
+            # readers want them; unwatched parts are copied in one go.
+            for i in range(0, len(data), 8):
+                piece = data[i:i + 8]
+                self.store_ram(address + i, len(piece), int.from_bytes(piece, "little"))
+        else:
+            offset = address - self.ram_base
+            self.ram[offset:offset + len(data)] = data
+        for hook in self.ram_changed_hooks:
+            hook(address, len(data))

@@ -1,0 +1,152 @@
+"""The reference interpreter: one predecoded closure per instruction.
+
+For every instruction kind, the declaration's snippet is compiled once into a
+factory; decoding an instruction calls the factory with its operand values
+and caches the resulting closure in the slot of its physical page. A closure
+takes the instruction's pc and returns the next one; it raises ``Trap`` for an
+architectural exception and ``NeedSync`` (before any effect) when it needs the
+hart's counters and pc current: CSR and privileged instructions, device
+accesses. The loop then writes them back and executes it again, synced.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable
+
+from ..isa import arith
+from ..isa.decoder import Decoded, decode
+from ..isa.fields import SNIPPET_NAME
+from ..isa.spec import InstructionSpec
+from ..trap import ILLEGAL_INSTRUCTION, Trap
+from .codegen import Naming, indent, rewrite
+from .memory import NeedSync
+
+if TYPE_CHECKING:
+    from ..hart import Hart
+
+Op = Callable[[int], int]
+X0_SINK = 32  # writes to x0 land in this extra slot, so x[0] stays 0
+
+INTERPRETER_NAMING = {
+    length: Naming(read_register=lambda name: f"x[{name}]",
+                   write_register=lambda name: "x[_rd]", pc="pc", length=length)
+    for length in (2, 4)
+}
+
+
+def snippet_parameters(spec: InstructionSpec) -> list[str]:
+    return [SNIPPET_NAME.get(f.name, f.name) for f in spec.fields]
+
+
+def factory_source(spec: InstructionSpec, length: int) -> str:
+    """Python source of ``make_<name>(operands..., INSN)`` returning the op."""
+    naming = INTERPRETER_NAMING[length]
+    rewritten = rewrite(spec.semantics or "pass", naming)
+    lines = []
+    if "system" in spec.kind:
+        lines.append("if not system.synced:\n    raise NeedSync")
+    if rewritten.jumps:
+        lines.append(f"npc = pc + {length}")
+    lines.append(rewritten.body)
+    lines.append("return npc" if rewritten.jumps else f"return pc + {length}")
+    params = ", ".join(snippet_parameters(spec) + ["INSN"])
+    head = [f"def make({params}):"]
+    if rewritten.writes_rd:
+        head.append(f"    _rd = rd or {X0_SINK}")
+    return "\n".join(head + ["    def op(pc):", indent("\n".join(lines), 8), "    return op"])
+
+
+class Interpreter:
+    def __init__(self, hart: "Hart") -> None:
+        self.hart = hart
+        self.namespace: dict = {
+            "x": hart.x, "hart": hart, "system": hart.memory, "NeedSync": NeedSync,
+            "div64": arith.div64, "rem64": arith.rem64, "divu64": arith.divu64,
+            "remu64": arith.remu64,
+        }
+        self.namespace.update(hart.memory.accessors)
+        self._factories: dict[tuple[str, int], Callable[..., Op]] = {}
+
+    def factory(self, spec: InstructionSpec, length: int) -> Callable[..., Op]:
+        key = (spec.name, length)
+        made = self._factories.get(key)
+        if made is None:
+            scope: dict = {}
+            code = compile(factory_source(spec, length), f"<{spec.name}/{length}>", "exec")
+            exec(code, self.namespace, scope)  # noqa: S102 - our own declarations
+            made = self._factories[key] = scope["make"]
+        return made
+
+    def op_for(self, decoded: Decoded) -> Op:
+        base = decoded.base
+        values = {SNIPPET_NAME.get(name, name): value
+                  for name, value in decoded.base_operands.items()}
+        return self.factory(base, decoded.length)(**values, INSN=decoded.word)
+
+    def illegal_op(self, word: int) -> Op:
+        def op(pc: int) -> int:
+            raise Trap(ILLEGAL_INSTRUCTION, word)
+        return op
+
+    def decode_at(self, pc: int, privilege: int) -> tuple[Op, bool]:
+        """Fetch and decode the instruction at ``pc``: (its op, cacheable).
+        A 32-bit instruction whose second half lies on the next page is not
+        cached (that page's translation may change independently)."""
+        memory = self.hart.memory
+        low = memory.fetch_halfword(pc, privilege)
+        if low & 3 != 3:
+            word, cacheable = low, True
+        else:
+            high = memory.fetch_halfword(pc + 2, privilege)
+            word, cacheable = low | (high << 16), (pc & 4095) != 4094
+        decoded = decode(word)
+        op = self.op_for(decoded) if decoded is not None else self.illegal_op(word)
+        return op, cacheable
+
+    # --- the loop ---------------------------------------------------------
+    def run(self, stop_at: int) -> None:
+        """Execute until ``hart.icount`` reaches ``stop_at`` or the hart has
+        to stop (pause request, idle with nothing to wait for)."""
+        hart = self.hart
+        memory = hart.memory
+        n = hart.icount
+        pc = hart.pc
+        while n < stop_at and not hart.stop_requested:
+            pc = hart.take_interrupt_if_pending(pc)
+            limit = min(stop_at, hart.next_deadline(n), n + hart.CHUNK)
+            privilege = hart.privilege
+            fetches = hart.fetch_map
+            vpn = -1
+            slots: list = []
+            op = None
+            try:
+                while n < limit:
+                    if pc >> 12 != vpn:
+                        vpn = pc >> 12
+                        slots = fetches.get(vpn) or memory.fetch_slots(pc, privilege, fetches)
+                    op = slots[(pc & 4095) >> 1]
+                    if op is None:
+                        op, cacheable = self.decode_at(pc, privilege)
+                        if cacheable:
+                            slots[(pc & 4095) >> 1] = op
+                    pc = op(pc)
+                    n += 1
+            except NeedSync:
+                hart.icount, hart.pc = n, pc
+                memory.synced = True
+                try:
+                    next_pc = op(pc)  # type: ignore[misc]
+                    if hart.idle_forever:  # wfi with nothing that could wake it
+                        break
+                    pc, n = next_pc, hart.icount + 1
+                except Trap as trap:
+                    pc = hart.take_exception(trap, pc)
+                    n = hart.icount + 1
+                finally:
+                    memory.synced = False
+            except Trap as trap:
+                hart.icount = n
+                pc = hart.take_exception(trap, pc)
+                n += 1
+            hart.icount, hart.pc = n, pc
+        hart.icount, hart.pc = n, pc

@@ -1,0 +1,344 @@
+"""The hart's loads, stores and fetches, with soft TLBs in front of the MMU.
+
+Each translation context (the privilege used for data and for fetch) has
+three maps from virtual page number to what the page is:
+  - reads / writes: the page's offset in the RAM bytearray. Permissions are
+    folded into which map holds the entry: a page enters ``writes`` only once
+    a store walk succeeded (so D is set), and never if it is watched, holds
+    decoded code, or holds an LR reservation; those stores take the slow path.
+  - fetch: the list of decoded instructions of the physical page.
+Devices are never in a map. All maps are dropped on sfence.vma, satp writes
+and mstatus MPRV/SUM/MXR/MPP changes, as a hardware TLB may be.
+
+The accessors are closures over the current maps (cells rebound by
+``switch``) because a closure call is the cheapest call CPython has, and
+every load and store of the guest goes through one.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Callable
+
+from ..mmu import walk
+from ..trap import (FETCH, LOAD, LOAD_MISALIGNED, MACHINE, STORE, STORE_MISALIGNED, Trap,
+                    ACCESS_FAULT_FOR)
+
+if TYPE_CHECKING:
+    from ..bus import Bus
+    from ..hart import Hart
+
+M64 = 0xFFFFFFFFFFFFFFFF
+PAGE_SLOTS = 2048  # one decoded-instruction slot per halfword of a 4 KiB page
+assert sys.byteorder == "little", "the RAM views assume a little-endian host"
+
+
+class NeedSync(Exception):
+    """Raised by an instruction before it has any effect, when it needs the
+    hart's state fully up to date (device access, CSR, privileged ops). The
+    execution loop syncs the counters and executes it again, synced."""
+
+
+class MemorySystem:
+    """Builds the accessor functions for one hart."""
+
+    def __init__(self, hart: "Hart", bus: "Bus") -> None:
+        self.hart = hart
+        self.bus = bus
+        self.code_pages: dict[int, list] = {}  # physical page -> decoded slots
+        self.reservation: int | None = None    # physical address of an LR
+        self._contexts: dict[tuple[int, int], tuple[dict, dict, dict]] = {}
+        self.synced = False  # True while the loop re-executes an instruction synced
+        bus.ram_changed_hooks.append(self.ram_changed)
+        bus.watch_changed_hooks.append(self.flush)
+        self._build()
+
+    # --- translation -----------------------------------------------------
+    def translate(self, va: int, access: int, privilege: int) -> int:
+        """Virtual to physical for this access, or the trap it raises."""
+        hart = self.hart
+        csr = hart.csr
+        if privilege == MACHINE or csr.satp >> 60 == 0:
+            return va
+        status = csr.mstatus
+        bus = self.bus
+
+        def read_pte(address: int) -> int:
+            if not bus.is_ram(address, 8):
+                raise Trap(ACCESS_FAULT_FOR[access], va)
+            offset = address - bus.ram_base
+            return int.from_bytes(bus.ram[offset:offset + 8], "little")
+
+        def write_pte(address: int, value: int) -> None:
+            bus.store_ram(address, 8, value)
+
+        return walk(va, access, privilege, csr.satp, bool(status & (1 << 18)),
+                    bool(status & (1 << 19)), read_pte, write_pte)
+
+    def data_privilege(self) -> int:
+        """Loads and stores in M-mode use MPP's privilege when MPRV is set."""
+        hart = self.hart
+        if hart.privilege == MACHINE and hart.csr.mstatus & (1 << 17):
+            return (hart.csr.mstatus >> 11) & 3
+        return hart.privilege
+
+    # --- maps ---------------------------------------------------------------
+    def flush(self) -> None:
+        for reads, writes, fetches in self._contexts.values():
+            reads.clear()
+            writes.clear()
+            fetches.clear()
+
+    def flush_writes(self) -> None:
+        for _, writes, _ in self._contexts.values():
+            writes.clear()
+
+    def maps_for(self, data_privilege: int, fetch_privilege: int) -> tuple[dict, dict, dict]:
+        key = (data_privilege, fetch_privilege)
+        maps = self._contexts.get(key)
+        if maps is None:
+            maps = self._contexts[key] = ({}, {}, {})
+        return maps
+
+    def ram_changed(self, address: int, length: int) -> None:
+        """RAM written behind the hart's back (DMA, loading)."""
+        for page in range(address >> 12, ((address + length - 1) >> 12) + 1):
+            self.invalidate_code(page)
+        if self.reservation is not None and address <= self.reservation < address + length:
+            self.reservation = None
+
+    def invalidate_code(self, page: int) -> None:
+        slots = self.code_pages.pop(page, None)
+        if slots is not None:
+            slots[:] = [None] * PAGE_SLOTS  # in place: the loop may hold this list
+
+    def code_slots(self, physical: int) -> list:
+        page = physical >> 12
+        slots = self.code_pages.get(page)
+        if slots is None:
+            slots = self.code_pages[page] = [None] * PAGE_SLOTS
+            self.flush_writes()  # stores to this page must now see the code
+        return slots
+
+    # --- the accessors ---------------------------------------------------
+    def _build(self) -> None:
+        bus = self.bus
+        ram = bus.ram
+        ram16 = memoryview(ram).cast("H")
+        ram32 = memoryview(ram).cast("I")
+        ram64 = memoryview(ram).cast("Q")
+        ram_base = bus.ram_base
+        watched = bus.watched_pages
+        system = self
+        reads: dict = {}
+        writes: dict = {}
+
+        def switch(maps: tuple[dict, dict, dict]) -> None:
+            nonlocal reads, writes
+            reads, writes = maps[0], maps[1]
+
+        def device_load(pa: int, size: int, va: int) -> int:
+            if not system.synced:
+                raise NeedSync
+            value = bus.load(pa, size)
+            if value is None:
+                raise Trap(ACCESS_FAULT_FOR[LOAD], va)
+            return value
+
+        def slow_load(a: int, size: int) -> int:
+            a &= M64
+            if (a & 4095) + size > 4096:  # crosses a page: byte by byte, as QEMU
+                value = 0
+                for i in range(size):
+                    value |= slow_load(a + i, 1) << (8 * i)
+                return value
+            pa = system.translate(a, LOAD, system.data_privilege())
+            if bus.ram_base <= pa and pa + size <= bus.ram_end:
+                offset = pa - ram_base
+                reads[a >> 12] = offset & ~4095
+                return int.from_bytes(ram[offset:offset + size], "little")
+            return device_load(pa, size, a)
+
+        def store_physical(pa: int, size: int, value: int, va: int) -> None:
+            if bus.ram_base <= pa and pa + size <= bus.ram_end:
+                page = pa >> 12
+                bus.store_ram(pa, size, value)
+                if page in system.code_pages:
+                    system.invalidate_code(page)
+                reservation = system.reservation
+                if reservation is not None and reservation >> 3 == pa >> 3:
+                    system.reservation = None
+                return
+            if not system.synced:
+                raise NeedSync
+            if not bus.store(pa, size, value):
+                raise Trap(ACCESS_FAULT_FOR[STORE], va)
+
+        def slow_store(a: int, size: int, value: int) -> None:
+            a &= M64
+            value &= (1 << (8 * size)) - 1
+            privilege = system.data_privilege()
+            if (a & 4095) + size > 4096:
+                # Translate both pages first so a fault leaves memory untouched.
+                first = system.translate(a, STORE, privilege)
+                split = 4096 - (a & 4095)
+                second = system.translate(a + split, STORE, privilege)
+                for i in range(size):
+                    byte = (value >> (8 * i)) & 0xFF
+                    pa = first + i if i < split else second + (i - split)
+                    store_physical(pa, 1, byte, a + i)
+                return
+            pa = system.translate(a, STORE, privilege)
+            store_physical(pa, size, value, a)
+            page = pa >> 12
+            if (bus.ram_base <= pa < bus.ram_end and page not in watched
+                    and page not in system.code_pages
+                    and (system.reservation is None or system.reservation >> 12 != page)):
+                writes[a >> 12] = (pa - ram_base) & ~4095
+
+        def load_u8(a: int) -> int:
+            off = reads.get(a >> 12)
+            if off is not None:
+                return ram[off | (a & 4095)]
+            return slow_load(a, 1)
+
+        def load_s8(a: int) -> int:
+            return ((load_u8(a) ^ 0x80) - 0x80)
+
+        def load_u16(a: int) -> int:
+            off = reads.get(a >> 12)
+            if off is not None:
+                o = off | (a & 4095)
+                if not o & 1:
+                    return ram16[o >> 1]
+                if a & 4095 != 4095:
+                    return ram[o] | (ram[o + 1] << 8)
+            return slow_load(a, 2)
+
+        def load_s16(a: int) -> int:
+            return (load_u16(a) ^ 0x8000) - 0x8000
+
+        def load_u32(a: int) -> int:
+            off = reads.get(a >> 12)
+            if off is not None:
+                o = off | (a & 4095)
+                if not o & 3:
+                    return ram32[o >> 2]
+                if a & 4095 <= 4092:
+                    return int.from_bytes(ram[o:o + 4], "little")
+            return slow_load(a, 4)
+
+        def load_s32(a: int) -> int:
+            return (load_u32(a) ^ 0x80000000) - 0x80000000
+
+        def load_u64(a: int) -> int:
+            off = reads.get(a >> 12)
+            if off is not None:
+                o = off | (a & 4095)
+                if not o & 7:
+                    return ram64[o >> 3]
+                if a & 4095 <= 4088:
+                    return int.from_bytes(ram[o:o + 8], "little")
+            return slow_load(a, 8)
+
+        def store_8(a: int, v: int) -> None:
+            off = writes.get(a >> 12)
+            if off is not None:
+                ram[off | (a & 4095)] = v & 0xFF
+            else:
+                slow_store(a, 1, v)
+
+        def store_16(a: int, v: int) -> None:
+            off = writes.get(a >> 12)
+            if off is not None:
+                o = off | (a & 4095)
+                if not o & 1:
+                    ram16[o >> 1] = v & 0xFFFF
+                    return
+            slow_store(a, 2, v)
+
+        def store_32(a: int, v: int) -> None:
+            off = writes.get(a >> 12)
+            if off is not None:
+                o = off | (a & 4095)
+                if not o & 3:
+                    ram32[o >> 2] = v & 0xFFFFFFFF
+                    return
+            slow_store(a, 4, v)
+
+        def store_64(a: int, v: int) -> None:
+            off = writes.get(a >> 12)
+            if off is not None:
+                o = off | (a & 4095)
+                if not o & 7:
+                    ram64[o >> 3] = v & M64
+                    return
+            slow_store(a, 8, v)
+
+        # --- atomics: aligned only; an AMO needs store permission -----------
+        def _aligned(a: int, size: int, cause: int) -> int:
+            a &= M64
+            if a & (size - 1):
+                raise Trap(cause, a)
+            return a
+
+        def amo(a: int, size: int, update: Callable[[int], int]) -> int:
+            a = _aligned(a, size, STORE_MISALIGNED)
+            pa = system.translate(a, STORE, system.data_privilege())
+            if bus.is_ram(pa, size):
+                offset = pa - ram_base
+                old = int.from_bytes(ram[offset:offset + size], "little")
+            else:
+                old = device_load(pa, size, a)
+            store_physical(pa, size, update(old) & ((1 << (8 * size)) - 1), a)
+            return old
+
+        def load_reserved(a: int, size: int) -> int:
+            a = _aligned(a, size, LOAD_MISALIGNED)
+            pa = system.translate(a, LOAD, system.data_privilege())
+            value = slow_load(a, size)
+            system.reservation = pa
+            system.flush_writes()  # stores to the reserved page must be seen
+            return value
+
+        def store_conditional(a: int, size: int, value: int) -> int:
+            a = _aligned(a, size, STORE_MISALIGNED)
+            reservation, system.reservation = system.reservation, None
+            if reservation is None:
+                return 1  # no reservation: fail without touching memory, as QEMU
+            pa = system.translate(a, STORE, system.data_privilege())
+            if pa != reservation:
+                return 1
+            store_physical(pa, size, value & ((1 << (8 * size)) - 1), a)
+            return 0
+
+        self.switch = switch
+        self.accessors: dict[str, Callable] = {
+            "load_u8": load_u8, "load_s8": load_s8, "load_u16": load_u16,
+            "load_s16": load_s16, "load_u32": load_u32, "load_s32": load_s32,
+            "load_u64": load_u64, "store_8": store_8, "store_16": store_16,
+            "store_32": store_32, "store_64": store_64,
+            "amo_32": lambda a, f: amo(a, 4, f), "amo_64": lambda a, f: amo(a, 8, f),
+            "load_reserved_32": lambda a: load_reserved(a, 4),
+            "load_reserved_64": lambda a: load_reserved(a, 8),
+            "store_conditional_32": lambda a, v: store_conditional(a, 4, v),
+            "store_conditional_64": lambda a, v: store_conditional(a, 8, v),
+        }
+
+    # --- instruction fetch -------------------------------------------------
+    def fetch_slots(self, pc: int, privilege: int, fetches: dict) -> list:
+        """The decoded-instruction slots of the page holding ``pc``
+        (translating it for execution, which may raise the fetch's trap)."""
+        pa = self.translate(pc, FETCH, privilege)
+        if not self.bus.is_ram(pa, 2):
+            raise Trap(ACCESS_FAULT_FOR[FETCH], pc)
+        slots = self.code_slots(pa)
+        fetches[pc >> 12] = slots
+        return slots
+
+    def fetch_halfword(self, va: int, privilege: int) -> int:
+        pa = self.translate(va, FETCH, privilege)
+        if not self.bus.is_ram(pa, 2):
+            raise Trap(ACCESS_FAULT_FOR[FETCH], va)
+        offset = pa - self.bus.ram_base
+        return self.bus.ram[offset] | (self.bus.ram[offset + 1] << 8)

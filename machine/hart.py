@@ -1,0 +1,226 @@
+"""A RISC-V hart: registers, privilege, trap entry and return, interrupts.
+
+Counting: ``icount`` is the hart's clock, in instructions: it grows by one for
+every instruction executed (also one that traps) and jumps forward when WFI
+idles; ``time`` is derived from it (1 instruction = 1 tick of the 10 MHz
+timebase), so a run depends on nothing but its inputs. ``retired()`` (the
+instret counter) leaves out trapped instructions and idle time.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable
+
+from . import csr as C
+from .csr import CsrFile
+from .engine.interpreter import Interpreter
+from .engine.memory import MemorySystem
+from .trap import (BREAKPOINT, ECALL_FROM_U, ILLEGAL_INSTRUCTION, INTERRUPT_BIT,
+                   INTERRUPT_PRIORITY, MACHINE, SUPERVISOR, USER, Trap)
+
+if TYPE_CHECKING:
+    from .bus import Bus
+
+M64 = 0xFFFFFFFFFFFFFFFF
+
+
+class Hart:
+    CHUNK = 4096  # instructions between looks at pause requests and new input
+
+    def __init__(self, bus: "Bus", hartid: int = 0) -> None:
+        self.bus = bus
+        self.hartid = hartid
+        self.x: list[int] = [0] * 33  # x0..x31, and a sink for writes to x0
+        self.pc = 0
+        self.privilege = MACHINE
+        self.icount = 0
+        self.not_retired = 0  # trapped instructions and idle ticks
+        self.csr = CsrFile(self, hartid)
+        self.memory = MemorySystem(self, bus)
+        self.fetch_map: dict = {}
+        self.stop_requested = False
+        self.idle_forever = False
+        # Extra deadlines (icount values) the board wants the loop to stop at:
+        # device timers, scripted console input.
+        self.deadline_sources: list[Callable[[], int | None]] = []
+        # Observers of traps (set by the Machine to publish events).
+        self.on_trap: Callable[[int, int, int, int, int], None] | None = None
+        self.on_trap_return: Callable[[int, int, int], None] | None = None
+        self.on_satp_write: Callable[[int], None] | None = None
+        self.on_sfence: Callable[[], None] | None = None
+        self.interpreter = Interpreter(self)
+        self.translation_changed()
+
+    # --- time ---------------------------------------------------------------
+    def time(self) -> int:
+        return self.icount
+
+    def retired(self) -> int:
+        return self.icount - self.not_retired
+
+    def next_deadline(self, now: int) -> int:
+        """The first future instruction count at which a timer fires."""
+        best = 1 << 64
+        csr = self.csr
+        if csr.menvcfg & C.MENVCFG_STCE and csr.stimecmp > now:
+            best = csr.stimecmp
+        for source in self.deadline_sources:
+            when = source()
+            if when is not None and now < when < best:
+                best = when
+        return best
+
+    # --- translation context -------------------------------------------------
+    def translation_changed(self) -> None:
+        """Privilege, satp or mstatus changed: pick (and maybe drop) the maps."""
+        self.memory.flush()
+        self.select_maps()
+
+    def select_maps(self) -> None:
+        maps = self.memory.maps_for(self.memory.data_privilege(), self.privilege)
+        self.memory.switch(maps)
+        self.fetch_map = maps[2]
+
+    def set_privilege(self, privilege: int) -> None:
+        self.privilege = privilege
+        self.select_maps()
+
+    # --- execution ------------------------------------------------------------
+    def run(self, max_instructions: int) -> int:
+        """Run up to ``max_instructions``; returns how many ticks passed."""
+        start = self.icount
+        self.idle_forever = False
+        self.interpreter.run(start + max_instructions)
+        return self.icount - start
+
+    def step(self) -> None:
+        self.run(1)
+
+    # --- traps ------------------------------------------------------------
+    def take_exception(self, trap: Trap, pc: int) -> int:
+        self.not_retired += 1
+        return self.enter_trap(trap.cause, trap.tval, pc, interrupt=False)
+
+    def enter_trap(self, cause: int, tval: int, epc: int, interrupt: bool) -> int:
+        """Trap entry (privileged spec 3.1.6.1 / 4.1.1): returns the new pc."""
+        csr = self.csr
+        from_privilege = self.privilege
+        self.memory.reservation = None
+        delegated = csr.mideleg if interrupt else csr.medeleg
+        code = cause | (INTERRUPT_BIT if interrupt else 0)
+        if from_privilege <= SUPERVISOR and delegated >> cause & 1:
+            csr.scause, csr.sepc, csr.stval = code, epc, tval
+            status = csr.mstatus
+            status = (status & ~C.SPIE) | (C.SPIE if status & C.SIE else 0)
+            status = (status & ~C.SPP) | (C.SPP if from_privilege == SUPERVISOR else 0)
+            csr.mstatus = status & ~C.SIE
+            to_privilege, vector = SUPERVISOR, csr.stvec
+        else:
+            csr.mcause, csr.mepc, csr.mtval = code, epc, tval
+            status = csr.mstatus
+            status = (status & ~C.MPIE) | (C.MPIE if status & C.MIE else 0)
+            status = (status & ~C.MPP) | (from_privilege << C.MPP_SHIFT)
+            csr.mstatus = status & ~C.MIE
+            to_privilege, vector = MACHINE, csr.mtvec
+        self.set_privilege(to_privilege)
+        if self.on_trap is not None:
+            self.on_trap(code, tval, epc, from_privilege, to_privilege)
+        return csr.trap_vector(vector, cause, interrupt)
+
+    def pending_interrupt(self) -> int | None:
+        """The interrupt to take now, by the spec's enable and priority rules."""
+        csr = self.csr
+        pending = csr.mip & csr.mie
+        if not pending:
+            return None
+        status, privilege = csr.mstatus, self.privilege
+        m_enabled = privilege < MACHINE or status & C.MIE
+        s_enabled = privilege < SUPERVISOR or (privilege == SUPERVISOR and status & C.SIE)
+        machine_level = pending & ~csr.mideleg if m_enabled else 0
+        supervisor_level = pending & csr.mideleg if s_enabled and privilege <= SUPERVISOR else 0
+        for candidates in (machine_level, supervisor_level):
+            if candidates:
+                for number in INTERRUPT_PRIORITY:
+                    if candidates >> number & 1:
+                        return number
+        return None
+
+    def take_interrupt_if_pending(self, pc: int) -> int:
+        number = self.pending_interrupt()
+        if number is None:
+            return pc
+        return self.enter_trap(number, 0, pc, interrupt=True)
+
+    # --- privileged instructions (called synced by their snippets) ----------
+    def ecall(self) -> None:
+        raise Trap(ECALL_FROM_U + self.privilege, 0)
+
+    def ebreak(self) -> None:
+        raise Trap(BREAKPOINT, 0)  # tval 0, as QEMU 7.2 (the spec allows 0 or pc)
+
+    def mret(self, instruction: int) -> int:
+        if self.privilege < MACHINE:
+            raise Trap(ILLEGAL_INSTRUCTION, instruction)
+        csr = self.csr
+        status = csr.mstatus
+        target = (status & C.MPP) >> C.MPP_SHIFT
+        status = (status & ~C.MIE) | (C.MIE if status & C.MPIE else 0)
+        status = (status | C.MPIE) & ~C.MPP  # MPP <- U (the least privileged mode)
+        if target != MACHINE:
+            status &= ~C.MPRV
+        csr.mstatus = status
+        return self._return_to(target, csr.mepc)
+
+    def sret(self, instruction: int) -> int:
+        csr = self.csr
+        if self.privilege < SUPERVISOR or (self.privilege == SUPERVISOR and csr.mstatus & C.TSR):
+            raise Trap(ILLEGAL_INSTRUCTION, instruction)
+        status = csr.mstatus
+        target = SUPERVISOR if status & C.SPP else USER
+        status = (status & ~C.SIE) | (C.SIE if status & C.SPIE else 0)
+        status = (status | C.SPIE) & ~C.SPP & ~C.MPRV
+        csr.mstatus = status
+        return self._return_to(target, csr.sepc)
+
+    def _return_to(self, privilege: int, pc: int) -> int:
+        from_privilege = self.privilege
+        self.memory.reservation = None
+        self.memory.flush()  # MPRV may have changed; a return is rare enough
+        self.set_privilege(privilege)
+        if self.on_trap_return is not None:
+            self.on_trap_return(from_privilege, privilege, pc)
+        return pc
+
+    def wfi(self, instruction: int) -> None:
+        csr = self.csr
+        if self.privilege == USER or (self.privilege == SUPERVISOR and csr.mstatus & C.TW):
+            raise Trap(ILLEGAL_INSTRUCTION, instruction)
+        if csr.mip & csr.mie:
+            return  # something is pending: WFI completes at once
+        deadline = self.next_deadline(self.icount + 1)
+        if deadline >= 1 << 64:
+            self.idle_forever = True  # only outside input can wake it
+            return
+        # Idle fast-forward: time jumps to the deadline, where the timer fires.
+        skipped = deadline - (self.icount + 1)
+        self.icount += skipped
+        self.not_retired += skipped
+
+    def sfence_vma(self, address: int | None, asid: int | None, instruction: int) -> None:
+        if self.privilege == USER or (self.privilege == SUPERVISOR and self.csr.mstatus & C.TVM):
+            raise Trap(ILLEGAL_INSTRUCTION, instruction)
+        self.memory.flush()
+        if self.on_sfence is not None:
+            self.on_sfence()
+
+    def fence_i(self) -> None:
+        for page in list(self.memory.code_pages):
+            self.memory.invalidate_code(page)
+        self.memory.flush()
+
+    def csr_access(self, number: int, op: str, operand: int, reads: bool, writes: bool,
+                   instruction: int) -> int:
+        value = self.csr.access(number, op, operand, reads, writes, instruction)
+        if writes and number == 0x180 and self.on_satp_write is not None:
+            self.on_satp_write(self.csr.satp)
+        return value
