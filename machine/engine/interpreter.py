@@ -120,7 +120,9 @@ class Interpreter:
             slots: list = []
             op = None
             try:
-                while n < limit:
+                # The for-loop's counter is the instruction count: on an
+                # exception it still says which instruction was executing.
+                for n in range(n, limit):
                     if pc >> 12 != vpn:
                         vpn = pc >> 12
                         slots = fetches.get(vpn) or memory.fetch_slots(pc, privilege, fetches)
@@ -130,7 +132,8 @@ class Interpreter:
                         if cacheable:
                             slots[(pc & 4095) >> 1] = op
                     pc = op(pc)
-                    n += 1
+                else:
+                    n = limit
             except NeedSync:
                 hart.icount, hart.pc = n, pc
                 memory.synced = True
