@@ -29,6 +29,7 @@ class Bus:
         self._device_bases: list[int] = []
         self._devices: list[MmioDevice] = []
         self.watched_pages: set[int] = set()
+        self.in_dma = False  # True while a device writes RAM (for MemoryWrite.by_dma)
         self.write_hooks: list[WriteHook] = []
         # Called with (address, length) after any RAM write that bypasses the
         # harts (DMA, loading): they drop decoded code and reservations there.
@@ -119,9 +120,13 @@ class Bus:
         if any(p in self.watched_pages for p in range(first, last + 1)):
             # Report watched writes in 8-byte pieces, as the PTE/refcount
             # readers want them; unwatched parts are copied in one go.
-            for i in range(0, len(data), 8):
-                piece = data[i:i + 8]
-                self.store_ram(address + i, len(piece), int.from_bytes(piece, "little"))
+            self.in_dma = True
+            try:
+                for i in range(0, len(data), 8):
+                    piece = data[i:i + 8]
+                    self.store_ram(address + i, len(piece), int.from_bytes(piece, "little"))
+            finally:
+                self.in_dma = False
         else:
             offset = address - self.ram_base
             self.ram[offset:offset + len(data)] = data

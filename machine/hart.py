@@ -43,6 +43,9 @@ class Hart:
         # Extra deadlines (icount values) the board wants the loop to stop at:
         # device timers, scripted console input.
         self.deadline_sources: list[Callable[[], int | None]] = []
+        # Called with the instruction count between instructions whenever the
+        # loop stops to look around (deadlines, synced instructions, traps).
+        self.at_boundary: Callable[[int], None] | None = None
         # Observers of traps (set by the Machine to publish events).
         self.on_trap: Callable[[int, int, int, int, int], None] | None = None
         self.on_trap_return: Callable[[int, int, int], None] | None = None

@@ -112,6 +112,8 @@ class Interpreter:
         n = hart.icount
         pc = hart.pc
         while n < stop_at and not hart.stop_requested:
+            if hart.at_boundary is not None:
+                hart.at_boundary(n)
             pc = hart.take_interrupt_if_pending(pc)
             limit = min(stop_at, hart.next_deadline(n), n + hart.CHUNK)
             privilege = hart.privilege

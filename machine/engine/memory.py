@@ -70,7 +70,10 @@ class MemorySystem:
             return int.from_bytes(bus.ram[offset:offset + 8], "little")
 
         def write_pte(address: int, value: int) -> None:
-            bus.store_ram(address, 8, value)
+            # The hardware's A/D update: not a store by an instruction, so it
+            # reaches RAM directly and raises no MemoryWrite event.
+            offset = address - bus.ram_base
+            bus.ram[offset:offset + 8] = value.to_bytes(8, "little")
 
         return walk(va, access, privilege, csr.satp, bool(status & (1 << 18)),
                     bool(status & (1 << 19)), read_pte, write_pte)
@@ -162,6 +165,8 @@ class MemorySystem:
         def store_physical(pa: int, size: int, value: int, va: int) -> None:
             if bus.ram_base <= pa and pa + size <= bus.ram_end:
                 page = pa >> 12
+                if page in watched and not system.synced:
+                    raise NeedSync  # its MemoryWrite event needs the exact pc and count
                 bus.store_ram(pa, size, value)
                 if page in system.code_pages:
                     system.invalidate_code(page)
@@ -183,6 +188,8 @@ class MemorySystem:
                 first = system.translate(a, STORE, privilege)
                 split = 4096 - (a & 4095)
                 second = system.translate(a + split, STORE, privilege)
+                if not system.synced and (first >> 12 in watched or second >> 12 in watched):
+                    raise NeedSync
                 for i in range(size):
                     byte = (value >> (8 * i)) & 0xFF
                     pa = first + i if i < split else second + (i - split)

@@ -1,0 +1,336 @@
+"""The QEMU ``virt`` board as cowtui runs it, and its public face.
+
+``Machine(MachineConfig(kernel=..., disk=...))`` builds RAM, the devices at
+QEMU virt's addresses, one hart, loads the kernel ELF (M-mode at its entry,
+a0 = hart id) and wires interrupts, time and events. Everything outside the
+emulator (introspection, the app) uses this class and the event bus, never
+the hart's internals.
+
+Threading: ``run`` executes on whichever thread calls it (the app's worker);
+``pause()`` and ``feed_console()`` may be called from any other thread and
+take effect at the next instruction boundary the loop looks at (within one
+chunk of at most Hart.CHUNK instructions).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from . import csr as C
+from .bus import Bus
+from .devices.clint import Clint
+from .devices.plic import Plic
+from .devices.test_finisher import TestFinisher
+from .devices.uart16550 import Uart16550
+from .devices.virtio_blk import VirtioBlk
+from .elf import ElfImage
+from .events import (ConsoleOutput, EventBus, Halted, InstructionRetired, MemoryWrite,
+                     SatpWritten, SfenceVma, TrapReturn, TrapTaken)
+from .hart import Hart
+from .mmu import walk
+from .trap import LOAD, Trap
+
+RAM_BASE = 0x8000_0000
+UART_IRQ = 10
+VIRTIO_IRQ = 1
+M64 = 0xFFFFFFFFFFFFFFFF
+
+
+@dataclass
+class MachineConfig:
+    kernel: str | os.PathLike[str]
+    disk: str | os.PathLike[str] | None = None
+    ram_mib: int = 128
+    harts: int = 1  # only 1 for now; the board's devices already take a count
+
+
+@dataclass
+class RunResult:
+    reason: str                 # 'budget', 'paused', 'until', 'exit', 'idle', 'stopped'
+    instructions: int           # ticks that passed (instructions plus idle time)
+
+
+@dataclass
+class _ScheduledInput:
+    icount: int
+    data: bytes
+
+
+class Machine:
+    def __init__(self, config: MachineConfig) -> None:
+        self.config = config
+        self.events = EventBus()
+        self.kernel = ElfImage.open(config.kernel)
+        self.bus = Bus(RAM_BASE, config.ram_mib << 20)
+        self.hart = Hart(self.bus, hartid=0)
+        self.exit_status: int | None = None
+        self.halt_reason: str | None = None
+        self._pause = threading.Event()
+        self._stop_requested = False
+        self._lock = threading.Lock()  # guards _inputs against other threads
+        self._inputs: list[_ScheduledInput] = []
+        self.console = bytearray()
+
+        self.clint = Clint(self, on_change=None)
+        self.plic = Plic(on_change=None)
+        self.uart = Uart16550(self.plic.irq_line(UART_IRQ), on_output=self._console_byte)
+        self.finisher = TestFinisher(on_exit=self._guest_exit, on_reset=self._guest_reset)
+        for device in (self.clint, self.plic, self.uart, self.finisher):
+            self.bus.attach(device)
+        self.disk: VirtioBlk | None = None
+        if config.disk is not None:
+            self.disk = VirtioBlk(config.disk, self.bus, self.plic.irq_line(VIRTIO_IRQ))
+            self.bus.attach(self.disk)
+
+        self.hart.csr.external_lines = self._external_lines
+        self.hart.deadline_sources.append(lambda: self.clint.next_deadline(0))
+        self.hart.deadline_sources.append(self._next_input_time)
+        self.hart.at_boundary = self._at_boundary
+        self._wire_events()
+
+        self.kernel.load_into(self.bus.write_physical, RAM_BASE, self.bus.ram_size)
+        self.hart.pc = self.kernel.entry
+        self.hart.x[10] = self.hart.hartid  # a0 = hart id, as QEMU's reset vector
+        self.hart.x[11] = 0  # a1 would point at the device tree; there is none
+
+    # --- Clock (for the CLINT): mtime is the instruction count ---------------
+    def now(self) -> int:
+        return self.hart.time()
+
+    # --- wiring ----------------------------------------------------------------
+    def _external_lines(self) -> int:
+        lines = 0
+        if self.plic.context_pending(0):
+            lines |= C.MEIP
+        if self.plic.context_pending(1):
+            lines |= C.SEIP
+        if self.clint.mtip_pending(0):
+            lines |= C.MTIP
+        if self.clint.msip_pending(0):
+            lines |= C.MSIP
+        return lines
+
+    def _console_byte(self, byte: int) -> None:
+        self.console.append(byte)
+        if self.events.wants(ConsoleOutput):
+            self.events.publish(ConsoleOutput(self.hart.icount, chr(byte)))
+
+    def _guest_exit(self, status: int) -> None:
+        self.exit_status = status
+        self.halt_reason = "exit"
+        self.hart.stop_requested = True
+
+    def _guest_reset(self) -> None:
+        self.halt_reason = "reset"
+        self.hart.stop_requested = True
+
+    def _wire_events(self) -> None:
+        hart, events = self.hart, self.events
+
+        def on_trap(cause: int, tval: int, epc: int, source: int, target: int) -> None:
+            if events.wants(TrapTaken):
+                events.publish(TrapTaken(hart.icount, cause, tval, epc, source, target))
+
+        def on_trap_return(source: int, target: int, pc: int) -> None:
+            if events.wants(TrapReturn):
+                events.publish(TrapReturn(hart.icount, source, target, pc))
+
+        def on_satp(satp: int) -> None:
+            if events.wants(SatpWritten):
+                events.publish(SatpWritten(hart.icount, hart.pc, satp))
+
+        def on_sfence() -> None:
+            if events.wants(SfenceVma):
+                events.publish(SfenceVma(hart.icount, hart.pc))
+
+        def on_write(address: int, size: int, old: int, new: int) -> None:
+            if events.wants(MemoryWrite):
+                events.publish(MemoryWrite(hart.icount, hart.pc, address, size, old, new,
+                                           by_dma=self.bus.in_dma))
+
+        hart.on_trap = on_trap
+        hart.on_trap_return = on_trap_return
+        hart.on_satp_write = on_satp
+        hart.on_sfence = on_sfence
+        self.bus.write_hooks.append(on_write)
+
+    # --- console input -----------------------------------------------------------
+    def feed_console(self, data: bytes | str, at_icount: int | None = None) -> None:
+        """Queue console input: now (at the next boundary) or at an instruction
+        count, so scripted input arrives at the same instruction every run."""
+        if isinstance(data, str):
+            data = data.encode()
+        with self._lock:
+            when = self.hart.icount if at_icount is None else at_icount
+            self._inputs.append(_ScheduledInput(when, bytes(data)))
+            self._inputs.sort(key=lambda item: item.icount)
+        self.hart.stop_requested = self.hart.stop_requested or at_icount is None
+
+    def _next_input_time(self) -> int | None:
+        inputs = self._inputs
+        return inputs[0].icount if inputs else None
+
+    def _at_boundary(self, icount: int) -> None:
+        """Called by the hart between instructions: deliver due input."""
+        if not self._inputs:
+            return
+        with self._lock:
+            while self._inputs and self._inputs[0].icount <= icount:
+                self.uart.feed(self._inputs.pop(0).data)
+
+    # --- running ---------------------------------------------------------------
+    def pause(self) -> None:
+        """Thread-safe: stop the current ``run`` at the next boundary."""
+        self._pause.set()
+        self.hart.stop_requested = True
+
+    def request_stop(self) -> None:
+        """For event handlers on the emulator thread: stop after this instruction."""
+        self._stop_requested = True
+        self.hart.stop_requested = True
+
+    def step(self) -> RunResult:
+        return self.run(max_instructions=1)
+
+    def run(self, max_instructions: int | None = None,
+            until: Callable[[], bool] | None = None) -> RunResult:
+        """Run until the budget is used, ``until()`` holds (checked after
+        every stop of the loop: events that want an exact stop call
+        ``request_stop``), the guest exits, it idles with nothing left to wake
+        it, or ``pause()``."""
+        hart = self.hart
+        start = hart.icount
+        end = start + max_instructions if max_instructions is not None else None
+        self._pause.clear()
+        self._stop_requested = False
+        single_step = self.events.wants(InstructionRetired)
+        while True:
+            if self.halt_reason is not None:
+                return RunResult(self.halt_reason, hart.icount - start)
+            if end is not None and hart.icount >= end:
+                return RunResult("budget", hart.icount - start)
+            hart.stop_requested = False
+            if self._pause.is_set():  # checked after the clear: no pause is lost
+                self._pause.clear()
+                return RunResult("paused", hart.icount - start)
+            self._at_boundary(hart.icount)
+            budget = (end - hart.icount) if end is not None else 1 << 40
+            if single_step:
+                pc, privilege = hart.pc, hart.privilege
+                hart.run(1)
+                self.events.publish(InstructionRetired(hart.icount - 1, pc, privilege))
+            else:
+                hart.run(min(budget, 1 << 40))
+            if self._pause.is_set():
+                self._pause.clear()
+                return RunResult("paused", hart.icount - start)
+            if self._stop_requested:
+                return RunResult("stopped", hart.icount - start)
+            if until is not None and until():
+                return RunResult("until", hart.icount - start)
+            if hart.idle_forever and not self._inputs:
+                if self.events.wants(Halted):
+                    self.events.publish(Halted(hart.icount, "idle"))
+                return RunResult("idle", hart.icount - start)
+
+    # --- reading state -------------------------------------------------------------
+    @property
+    def pc(self) -> int:
+        return self.hart.pc
+
+    @property
+    def privilege(self) -> int:
+        return self.hart.privilege
+
+    @property
+    def icount(self) -> int:
+        return self.hart.icount
+
+    def registers(self) -> list[int]:
+        return list(self.hart.x[:32])
+
+    def read_csr(self, name_or_number: str | int) -> int | None:
+        """A CSR's value as M-mode software would read it, or None if it does not exist."""
+        from .csr import _READERS
+        from .isa.csr_names import CSR_NUMBERS
+        number = CSR_NUMBERS.get(name_or_number) if isinstance(name_or_number, str) \
+            else name_or_number
+        reader = _READERS.get(number) if number is not None else None
+        return reader(self.hart.csr) if reader else None
+
+    def read_physical(self, address: int, length: int) -> bytes | None:
+        if not self.bus.is_ram(address, length):
+            return None
+        offset = address - RAM_BASE
+        return bytes(self.bus.ram[offset:offset + length])
+
+    def read_u64(self, address: int) -> int | None:
+        data = self.read_physical(address, 8)
+        return int.from_bytes(data, "little") if data is not None else None
+
+    def translate(self, va: int, satp: int, user: bool = True) -> int | None:
+        """The physical address of ``va`` under ``satp`` (None if unmapped),
+        without side effects (no A/D update)."""
+        if satp >> 60 == 0:
+            return va
+
+        def read_pte(address: int) -> int:
+            value = self.read_u64(address)
+            if value is None:
+                raise Trap(5, va)
+            return value
+
+        try:
+            return walk(va, LOAD, 0 if user else 1, satp, True, True, read_pte,
+                        lambda address, value: None)
+        except Trap:
+            return None
+
+    def read_virtual(self, va: int, length: int, satp: int) -> bytes | None:
+        out = bytearray()
+        while length > 0:
+            pa = self.translate(va, satp, user=False) if satp >> 60 else va
+            if pa is None:
+                return None
+            chunk = min(length, 4096 - (va & 4095))
+            data = self.read_physical(pa, chunk)
+            if data is None:
+                return None
+            out += data
+            va, length = va + chunk, length - chunk
+        return bytes(out)
+
+    def watch_physical_page(self, page_number: int) -> None:
+        self.bus.watch_physical_page(page_number)
+
+    def unwatch_physical_page(self, page_number: int) -> None:
+        self.bus.unwatch_physical_page(page_number)
+
+    # --- symbols ---------------------------------------------------------------------
+    def symbol(self, name: str) -> int | None:
+        sym = self.kernel.symbol(name)
+        return sym.address if sym else None
+
+    def symbol_at(self, address: int) -> str | None:
+        found = self.kernel.symbol_at(address)
+        if found is None:
+            return None
+        sym, offset = found
+        return f"{sym.name}+{offset:#x}" if offset else sym.name
+
+    def source_line(self, address: int) -> tuple[str, int] | None:
+        return self.kernel.source_line(address)
+
+    def console_text(self) -> str:
+        return self.console.decode("utf-8", errors="replace")
+
+
+def default_kernel_path(name: str = "kernel.elf") -> Path:
+    return Path(__file__).parent / "guest" / "prebuilt" / name
+
+
+__all__ = ["Machine", "MachineConfig", "RunResult"]
