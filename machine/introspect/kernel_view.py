@@ -1,0 +1,252 @@
+"""Understanding an xv6-style kernel from its own symbols and DWARF.
+
+Nothing here knows an offset: the process table, the members of ``struct
+proc``, the ``procstate`` names, ``kmem.freelist`` and the refcount array are
+found by name in the kernel's DWARF (profiles only list names to try). What
+cannot be found is reported in ``problems`` with how to fix it, and every
+feature that does not depend on it keeps working.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ..elf import ElfImage
+from ..elf.typeinfo import TypeInfo
+from .pagetable import Leaf, TablePage, walk_tree
+from .profiles import KERNBASE, REFCOUNT_NAMES
+
+if TYPE_CHECKING:
+    from ..machine import Machine
+
+PAGE = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessInfo:
+    slot: int
+    pid: int
+    name: str
+    state: str
+    pagetable: int      # physical address of the root table (0: none)
+    size: int           # p->sz
+    killed: bool = False
+
+
+@dataclass(frozen=True)
+class RefcountArray:
+    name: str           # as found, e.g. "refcnt" or "kmem.ref"
+    address: int
+    element_size: int
+    signed: bool
+    length: int
+
+    def index_of(self, frame: int) -> int | None:
+        index = (frame - KERNBASE) >> 12
+        return index if 0 <= index < self.length else None
+
+    def address_of(self, frame: int) -> int | None:
+        index = self.index_of(frame)
+        return None if index is None else self.address + index * self.element_size
+
+    def frame_of(self, address: int) -> int:
+        return KERNBASE + ((address - self.address) // self.element_size << 12)
+
+
+@dataclass
+class ProcLayout:
+    address: int
+    count: int
+    stride: int
+    offsets: dict[str, int]          # member -> offset (pid, state, pagetable, sz, name, killed)
+    sizes: dict[str, int]
+    states: dict[int, str]
+
+
+@dataclass
+class FrameInfo:
+    frame: int
+    kind: str                         # 'kernel', 'page-table', 'user', 'free', 'other'
+    refcount: int | None
+    mappings: list[tuple[int, int, int]] = field(default_factory=list)  # (pid, va, pte)
+
+
+class KernelView:
+    def __init__(self, machine: "Machine", refcount_symbol: str | None = None,
+                 cow_bit: int = 8) -> None:
+        self.machine = machine
+        self.kernel: ElfImage = machine.kernel
+        self.cow_bit = cow_bit
+        self.problems: list[str] = []
+        self.phystop = KERNBASE + machine.bus.ram_size
+        end = self.kernel.symbol("end")
+        self.kernel_end = ((end.address + PAGE - 1) & ~(PAGE - 1)) if end else KERNBASE
+        self.procs = self._find_proc_table()
+        self.freelist_address, self.run_next_offset = self._find_freelist()
+        self.refcounts = self._find_refcounts(refcount_symbol)
+
+    # --- discovery --------------------------------------------------------
+    def _find_proc_table(self) -> ProcLayout | None:
+        var = self.kernel.variable("proc")
+        if var is None or var.address is None or var.type.kind != "array" \
+                or var.type.element is None or var.type.element.kind != "struct":
+            self.problems.append("no process table: expected a global array `struct proc proc[NPROC]`"
+                                 " with DWARF (build the kernel with -g)")
+            return None
+        element: TypeInfo = var.type.element
+        offsets, sizes = {}, {}
+        for member in ("pid", "state", "pagetable", "sz", "name", "killed"):
+            m = element.member(member)
+            if m is None:
+                if member != "killed":
+                    self.problems.append(f"struct proc has no member `{member}`")
+                continue
+            offsets[member] = m.offset
+            sizes[member] = m.type.byte_size or 8
+        states: dict[int, str] = {}
+        state = element.member("state")
+        if state is not None and state.type.kind == "enum":
+            states = dict(state.type.enumerators)
+        return ProcLayout(var.address, var.type.length or 0, element.byte_size or 0,
+                          offsets, sizes, states)
+
+    def _find_freelist(self) -> tuple[int | None, int]:
+        var = self.kernel.variable("kmem")
+        member = var.type.member("freelist") if var is not None else None
+        if var is None or var.address is None or member is None:
+            self.problems.append("no free list: expected `kmem.freelist` (free frames not shown)")
+            return None, 0
+        run = self.kernel.struct_type("run")
+        next_member = run.member("next") if run is not None else None
+        return var.address + member.offset, next_member.offset if next_member else 0
+
+    def _array(self, name: str) -> RefcountArray | None:
+        head, _, rest = name.partition(".")
+        var = self.kernel.variable(head)
+        if var is None or var.address is None:
+            return None
+        address, t = var.address, var.type
+        if rest:
+            m = var.type.member(rest)
+            if m is None:
+                return None
+            address, t = address + m.offset, m.type
+        if t.kind != "array" or t.element is None:
+            return None
+        element = t.element.scalar if t.element.kind == "array" else t.element
+        if element.kind not in ("base", "enum") or element.byte_size not in (1, 2, 4, 8):
+            return None
+        return RefcountArray(name, address, element.byte_size, element.signed, t.length or 0)
+
+    def _find_refcounts(self, explicit: str | None) -> RefcountArray | None:
+        frames = (self.phystop - KERNBASE) // PAGE
+        if explicit:
+            found = self._array(explicit)
+            if found is None:
+                self.problems.append(f"--refcount-symbol {explicit}: no integer array by that name")
+            return found
+        for name in REFCOUNT_NAMES:
+            found = self._array(name)
+            if found is not None:
+                return found
+        # Any integer array (or struct member array) with one entry per RAM frame.
+        for name, var in self.kernel.global_variables():
+            candidates = [name] + [f"{name}.{m}" for m in var.type.members] \
+                if var.type.kind == "struct" else [name]
+            for candidate in candidates:
+                found = self._array(candidate)
+                if found is not None and found.length == frames:
+                    return found
+        self.problems.append(
+            "no refcount array found (tried " + ", ".join(REFCOUNT_NAMES[:6]) +
+            ", ... and any int array with one entry per frame): name it with"
+            " --refcount-symbol NAME (e.g. --refcount-symbol kmem.ref)")
+        return None
+
+    # --- reading state ----------------------------------------------------
+    def read_page(self, address: int) -> bytes | None:
+        return self.machine.read_physical(address, PAGE)
+
+    def processes(self, include_unused: bool = False) -> list[ProcessInfo]:
+        layout = self.procs
+        if layout is None:
+            return []
+        data = self.machine.read_physical(layout.address, layout.count * layout.stride)
+        if data is None:
+            return []
+        out = []
+        o, s = layout.offsets, layout.sizes
+        for slot in range(layout.count):
+            base = slot * layout.stride
+
+            def num(member: str, signed: bool = False) -> int:
+                if member not in o:
+                    return 0
+                raw = data[base + o[member]:base + o[member] + s[member]]
+                return int.from_bytes(raw, "little", signed=signed)
+
+            state = layout.states.get(num("state"), str(num("state")))
+            if state == "UNUSED" and not include_unused:
+                continue
+            name_raw = data[base + o["name"]:base + o["name"] + s["name"]] if "name" in o else b""
+            name = name_raw.split(b"\0", 1)[0].decode("latin-1")
+            out.append(ProcessInfo(slot, num("pid", True), name, state, num("pagetable"),
+                                   num("sz"), bool(num("killed"))))
+        return out
+
+    def process_by_root(self, root: int) -> ProcessInfo | None:
+        for process in self.processes():
+            if process.pagetable == root:
+                return process
+        return None
+
+    def page_table(self, root: int) -> tuple[list[TablePage], list[Leaf]]:
+        return walk_tree(self.read_page, root)
+
+    def refcount(self, frame: int) -> int | None:
+        array = self.refcounts
+        if array is None:
+            return None
+        address = array.address_of(frame)
+        if address is None:
+            return None
+        data = self.machine.read_physical(address, array.element_size)
+        return int.from_bytes(data, "little", signed=array.signed) if data else None
+
+    def all_refcounts(self) -> list[int] | None:
+        array = self.refcounts
+        if array is None:
+            return None
+        data = self.machine.read_physical(array.address, array.length * array.element_size)
+        if data is None:
+            return None
+        code = {1: "b", 2: "h", 4: "i", 8: "q"}[array.element_size]
+        code = code if array.signed else code.upper()
+        return list(struct.unpack(f"<{array.length}{code}", data))
+
+    def free_frames(self, limit: int = 1 << 16) -> list[int]:
+        """The free list, head first (bounded, so a corrupted list ends)."""
+        if self.freelist_address is None:
+            return []
+        out = []
+        node = self.machine.read_u64(self.freelist_address) or 0
+        seen = set()
+        while node and len(out) < limit and node not in seen:
+            seen.add(node)
+            out.append(node)
+            node = self.machine.read_u64(node + self.run_next_offset) or 0
+        return out
+
+    def frame_kind(self, frame: int, table_pages: set[int], user_frames: set[int],
+                   free: set[int]) -> str:
+        if frame < self.kernel_end:
+            return "kernel"
+        if frame in table_pages:
+            return "page-table"
+        if frame in user_frames:
+            return "user"
+        if frame in free:
+            return "free"
+        return "other"

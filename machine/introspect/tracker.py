@@ -1,0 +1,403 @@
+"""Live tracking: the kernel's page tables, refcounts and faults as events,
+and the COW invariants checked as the kernel runs.
+
+The tracker watches the physical pages that matter (the page-table pages of
+every live address space, the refcount array, frames shared copy-on-write)
+and turns the machine's MemoryWrite/TrapTaken/TrapReturn events into
+PteChanged, RefcountChanged, PageFault, FaultResolved, ProcessForked,
+ProcessExited and Violation events on the same bus. Whole-state checks run at
+quiescent points: every return to U-mode.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..events import ConsoleOutput, MemoryWrite, SfenceVma, TrapReturn, TrapTaken
+from ..mmu import PTE_V, PTE_W, PTE_X
+from ..trap import INTERRUPT_BIT, USER
+from .events import (FaultResolved, PageFault, ProcessExited, ProcessForked, PteChanged,
+                     RefcountChanged, Violation)
+from .kernel_view import KernelView, ProcessInfo
+from .pagetable import leaf_at
+from .profiles import SYS_FORK
+from .pte import has_cow, is_leaf, is_user_leaf, pte_frame
+from .rules import RULES
+
+if TYPE_CHECKING:
+    from ..machine import Machine
+
+PAGE_FAULTS = (12, 13, 15)
+LIVE_STATES = ("USED", "SLEEPING", "RUNNABLE", "RUNNING")
+
+
+@dataclass
+class OpenFault:
+    event: PageFault
+    root: int
+
+
+@dataclass
+class ForkBaseline:
+    parent: int
+    parent_size: int
+    pids: frozenset[int]
+    free_frames: int
+
+
+class Tracker:
+    def __init__(self, machine: "Machine", view: KernelView) -> None:
+        self.machine = machine
+        self.view = view
+        self.cow_bit = view.cow_bit
+        self.events = machine.events
+        self.processes: dict[int, ProcessInfo] = {}
+        self.table_pages: dict[int, tuple[int, int, int]] = {}  # page -> (pid, level, va_base)
+        self.cow_watched: set[int] = set()
+        self.open_faults: dict[int, OpenFault] = {}  # pid -> fault
+        self.fault_counts: Counter[int] = Counter()
+        self.violations: list[Violation] = []
+        self.reported: set[tuple] = set()
+        self.pending_sfence = False
+        self.changed_since_sfence: set[tuple[int, int]] = set()
+        self.fork_baseline: ForkBaseline | None = None
+        self._console_line = ""
+        self._refcount_pages: set[int] = set()
+        array = view.refcounts
+        if array is not None:
+            first = array.address >> 12
+            last = (array.address + array.length * array.element_size - 1) >> 12
+            self._refcount_pages = set(range(first, last + 1))
+            for page in self._refcount_pages:
+                machine.watch_physical_page(page)
+        self.events.subscribe(MemoryWrite, self._on_write)
+        self.events.subscribe(TrapTaken, self._on_trap)
+        self.events.subscribe(TrapReturn, self._on_return)
+        self.events.subscribe(SfenceVma, self._on_sfence)
+        self.events.subscribe(ConsoleOutput, self._on_console)
+        self.rescan(initial=True)
+
+    # --- helpers --------------------------------------------------------------
+    def _publish(self, event) -> None:
+        self.events.publish(event)
+
+    def violate(self, rule: str, message: str, frames: tuple[int, ...] = (),
+                ptes: tuple[tuple[int, int], ...] = (), key: tuple = ()) -> None:
+        """Report a broken rule once per (rule, key)."""
+        identity = (rule,) + (key or frames or ptes)
+        if identity in self.reported:
+            return
+        self.reported.add(identity)
+        m = self.machine
+        violation = Violation(m.icount, rule, message, m.pc, frames, ptes)
+        self.violations.append(violation)
+        self._publish(violation)
+
+    def current_root(self) -> int:
+        satp = self.machine.hart.csr.satp
+        return (satp & ((1 << 44) - 1)) << 12 if satp >> 60 else 0
+
+    def process_for_root(self, root: int) -> ProcessInfo | None:
+        for process in self.processes.values():
+            if process.pagetable == root:
+                return process
+        return None
+
+    # --- rescans at quiescent points -----------------------------------------
+    def rescan(self, initial: bool = False) -> None:
+        """Re-read the process table: forks, exits, new address spaces."""
+        view = self.view
+        current = {p.pid: p for p in view.processes() if p.state in LIVE_STATES or
+                   p.state == "ZOMBIE"}
+        live = {pid: p for pid, p in current.items() if p.state in LIVE_STATES}
+        if not initial:
+            for pid, process in live.items():
+                if pid not in self.processes:
+                    parent = self._parent_of(process)
+                    self._publish(ProcessForked(self.machine.icount, parent, pid, process.name))
+            for pid, process in self.processes.items():
+                if pid not in live:
+                    self._publish(ProcessExited(self.machine.icount, pid, process.name))
+                    self._close_killed(pid)
+        self.processes = live
+        tables: dict[int, tuple[int, int, int]] = {}
+        for process in live.values():
+            if process.pagetable:
+                for table in view.page_table(process.pagetable)[0]:
+                    tables[table.address] = (process.pid, table.level, table.va_base)
+        for page in set(self.table_pages) - set(tables):
+            if page >> 12 not in self._refcount_pages:
+                self.machine.unwatch_physical_page(page >> 12)
+        for page in set(tables) - set(self.table_pages):
+            self.machine.watch_physical_page(page >> 12)
+        self.table_pages = tables
+
+    def _parent_of(self, process: ProcessInfo) -> int:
+        layout = self.view.procs
+        if layout is None:
+            return 0
+        parent_member = None
+        kernel_proc = self.view.kernel.struct_type("proc")
+        if kernel_proc is not None:
+            parent_member = kernel_proc.member("parent")
+        if parent_member is None:
+            return 0
+        pointer = self.machine.read_u64(layout.address + process.slot * layout.stride +
+                                        parent_member.offset) or 0
+        if not pointer:
+            return 0
+        slot = (pointer - layout.address) // layout.stride
+        for p in self.view.processes():
+            if p.slot == slot:
+                return p.pid
+        return 0
+
+    # --- stores into watched pages -------------------------------------------
+    def _on_write(self, event: MemoryWrite) -> None:
+        page = event.address & ~4095
+        if page in self.table_pages:
+            self._pte_write(event, page)
+        if event.address >> 12 in self._refcount_pages:
+            self._refcount_write(event)
+        if page in self.cow_watched:
+            self._cow_frame_write(event, page)
+
+    def _slots(self, event: MemoryWrite, width: int, base: int):
+        """Each ``width``-byte slot the write touched: (address, old, new)."""
+        first = base + ((event.address - base) // width) * width
+        end = event.address + event.size
+        for slot in range(first, end, width):
+            data = self.machine.read_physical(slot, width)
+            if data is None:
+                continue
+            new = int.from_bytes(data, "little")
+            old = new
+            for i in range(width):
+                byte_address = slot + i
+                if event.address <= byte_address < end:
+                    shift = 8 * (byte_address - event.address)
+                    old_byte = (event.old >> shift) & 0xFF
+                    old = (old & ~(0xFF << (8 * i))) | (old_byte << (8 * i))
+            yield slot, old, new
+
+    def _pte_write(self, event: MemoryWrite, page: int) -> None:
+        if event.size < 8:
+            return  # byte stores into a table page: a page being freed and junk-filled
+        pid, level, va_base = self.table_pages[page]
+        for slot, old, new in self._slots(event, 8, page):
+            if old == new:
+                continue
+            index = (slot - page) >> 3
+            va = va_base + (index << (12 + 9 * level))
+            self._publish(PteChanged(event.icount, pid, va, old, new, event.pc, slot))
+            self.changed_since_sfence.add((pid, va))
+            if new & PTE_V and not is_leaf(new) and level > 0:
+                child = pte_frame(new)
+                self.table_pages[child] = (pid, level - 1, va)
+                self.machine.watch_physical_page(child >> 12)
+            if is_leaf(new):
+                self._check_pte_change(pid, va, old, new)
+
+    def _check_pte_change(self, pid: int, va: int, old: int, new: int) -> None:
+        cow = self.cow_bit
+        if new & PTE_W and has_cow(new, cow):
+            self.violate("w-and-cow", f"pid {pid} va {va:#x}: PTE {new:#x} has both W and COW",
+                         (pte_frame(new),), ((pid, va),))
+        if has_cow(new, cow) and not has_cow(old, cow) and old & PTE_V and not old & PTE_W:
+            self.violate("cow-on-readonly",
+                         f"pid {pid} va {va:#x}: COW set on a read-only page "
+                         f"({'executable ' if old & PTE_X else ''}PTE {old:#x} -> {new:#x})",
+                         (pte_frame(new),), ((pid, va),))
+
+    def _refcount_write(self, event: MemoryWrite) -> None:
+        array = self.view.refcounts
+        assert array is not None
+        width = array.element_size
+        start = event.address - ((event.address - array.address) % width)
+        for slot, old, new in self._slots(event, width, start):
+            if not array.address <= slot < array.address + array.length * width:
+                continue
+            if array.signed:
+                sign = 1 << (8 * width - 1)
+                old, new = (old ^ sign) - sign, (new ^ sign) - sign
+            if old == new:
+                continue
+            frame = array.frame_of(slot)
+            self._publish(RefcountChanged(event.icount, frame, old, new, event.pc))
+            if new < 0:
+                self.violate("double-free", f"frame {frame:#x}: refcount dropped to {new}",
+                             (frame,))
+            if new == 0 and frame in self.table_pages:
+                # a page-table page being freed: stop watching before its junk fill
+                self.table_pages.pop(frame)
+                self.machine.unwatch_physical_page(frame >> 12)
+
+    def _cow_frame_write(self, event: MemoryWrite, page: int) -> None:
+        mappers = [(pid, va) for pid, va, pte in self._mappings_of(page)
+                   if has_cow(pte, self.cow_bit) and not pte & PTE_W]
+        if len(mappers) >= 2 or (mappers and (self.view.refcount(page) or 0) > 1):
+            who = "a device (DMA)" if event.by_dma else f"the kernel at pc {event.pc:#x}"
+            self.violate("shared-frame-written",
+                         f"{who} stored into frame {page:#x}, shared copy-on-write by "
+                         + ", ".join(f"pid {p} va {v:#x}" for p, v in mappers),
+                         (page,), tuple(mappers), key=(page, event.icount))
+
+    # --- traps and returns ---------------------------------------------------
+    def _on_trap(self, event: TrapTaken) -> None:
+        if event.from_privilege != USER or event.cause & INTERRUPT_BIT:
+            return
+        root = self.current_root()
+        process = self.process_for_root(root)
+        pid = process.pid if process else -1
+        if event.cause in PAGE_FAULTS:
+            leaf = leaf_at(self.view.read_page, root, event.tval) if root else None
+            pte = leaf.pte if leaf else 0
+            fault = PageFault(event.icount, pid, process.name if process else "?",
+                              event.cause, event.tval, event.epc, pte)
+            self.open_faults[pid] = OpenFault(fault, root)
+            self.fault_counts[pid] += 1
+            self._publish(fault)
+        elif event.cause == 8 and self.machine.hart.x[17] == SYS_FORK and process:
+            if self.fork_baseline is None:
+                self.fork_baseline = ForkBaseline(pid, process.size,
+                                                  frozenset(self.processes), self.free_count())
+
+    def _on_return(self, event: TrapReturn) -> None:
+        if event.to_privilege != USER:
+            return
+        self.rescan()
+        root = self.current_root()
+        process = self.process_for_root(root)
+        if process is not None and process.pid in self.open_faults:
+            self._resolve(process.pid, root)
+        for pid in list(self.open_faults):
+            if pid not in self.processes:
+                self._close_killed(pid)
+        self.check_invariants()
+        if process is not None and self.changed_since_sfence:
+            stale = [(p, va) for p, va in self.changed_since_sfence if p == process.pid]
+            if stale and self.pending_sfence is False:
+                self.violate("stale-translation",
+                             f"pid {process.pid}: PTE of va {stale[0][1]:#x} changed with no "
+                             "sfence.vma before returning to user mode", ptes=tuple(stale[:4]),
+                             key=(process.pid, stale[0][1], event.icount))
+        self.changed_since_sfence.clear()
+        self.pending_sfence = False
+
+    def _on_sfence(self, event: SfenceVma) -> None:
+        self.changed_since_sfence.clear()
+        self.pending_sfence = True
+
+    def _resolve(self, pid: int, root: int) -> None:
+        fault = self.open_faults.pop(pid).event
+        leaf = leaf_at(self.view.read_page, root, fault.stval)
+        after = leaf.pte if leaf else 0
+        before = fault.pte_before
+        new_frame = None
+        if not before & PTE_V and after & PTE_V:
+            outcome = "mapped"
+        elif before & PTE_V and after & PTE_V and after & PTE_W and not before & PTE_W:
+            if pte_frame(after) != pte_frame(before):
+                outcome, new_frame = "copied", pte_frame(after)
+            else:
+                outcome = "made-writable"
+        else:
+            outcome = "not-cow"
+        self._publish(FaultResolved(self.machine.icount, pid, fault.icount, fault.stval,
+                                    outcome, after, new_frame))
+
+    def _close_killed(self, pid: int) -> None:
+        open_fault = self.open_faults.pop(pid, None)
+        if open_fault is not None:
+            fault = open_fault.event
+            self._publish(FaultResolved(self.machine.icount, pid, fault.icount, fault.stval,
+                                        "killed", 0))
+
+    def _on_console(self, event: ConsoleOutput) -> None:
+        if event.text == "\n":
+            line, self._console_line = self._console_line, ""
+            if line.startswith("panic"):
+                self.violate("kernel-panic", f"the kernel panicked: {line.strip()}",
+                             key=(line,))
+        else:
+            self._console_line += event.text
+
+    # --- whole-state checks ----------------------------------------------------
+    def user_mappings(self) -> dict[int, list[tuple[int, int, int]]]:
+        """frame -> [(pid, va, pte)] over every live process's user leaves."""
+        frames: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
+        for process in self.processes.values():
+            if not process.pagetable:
+                continue
+            for leaf in self.view.page_table(process.pagetable)[1]:
+                if is_user_leaf(leaf.pte):
+                    frames[leaf.frame].append((process.pid, leaf.va, leaf.pte))
+        return frames
+
+    def _mappings_of(self, frame: int) -> list[tuple[int, int, int]]:
+        return self.user_mappings().get(frame, [])
+
+    def free_count(self) -> int:
+        counts = self.view.all_refcounts()
+        if counts is not None:
+            first_free = (self.view.kernel_end - 0x80000000) >> 12
+            return sum(1 for c in counts[first_free:] if c == 0)
+        return len(self.view.free_frames())
+
+    def check_invariants(self) -> None:
+        mappings = self.user_mappings()
+        counts = self.view.all_refcounts()
+        array = self.view.refcounts
+        shared_cow: set[int] = set()
+        for frame, users in mappings.items():
+            ptes = tuple((pid, va) for pid, va, _ in users)
+            if len(users) > 1:
+                writable = [(pid, va) for pid, va, pte in users if pte & PTE_W]
+                if writable:
+                    self.violate("shared-frame-writable",
+                                 f"frame {frame:#x} is mapped by {len(users)} PTEs and writable "
+                                 f"through pid {writable[0][0]} va {writable[0][1]:#x}",
+                                 (frame,), ptes)
+                if any(has_cow(pte, self.cow_bit) for _, _, pte in users):
+                    shared_cow.add(frame)
+            if counts is not None and array is not None:
+                index = array.index_of(frame)
+                if index is None:
+                    continue
+                refcount = counts[index]
+                if refcount == 0:
+                    self.violate("maps-free-frame",
+                                 f"frame {frame:#x} has refcount 0 (freed) but is mapped by "
+                                 + ", ".join(f"pid {p} va {v:#x}" for p, v in ptes[:3]),
+                                 (frame,), ptes)
+                elif refcount != len(users):
+                    self.violate("refcount-mismatch",
+                                 f"frame {frame:#x} has refcount {refcount} but "
+                                 f"{len(users)} user PTE(s) map it", (frame,), ptes)
+        for frame in shared_cow - self.cow_watched:
+            self.machine.watch_physical_page(frame >> 12)
+        for frame in self.cow_watched - shared_cow:
+            if frame not in self.table_pages and frame >> 12 not in self._refcount_pages:
+                self.machine.unwatch_physical_page(frame >> 12)
+        self.cow_watched = shared_cow
+        self._check_leak()
+
+    def _check_leak(self) -> None:
+        baseline = self.fork_baseline
+        if baseline is None or frozenset(self.processes) != baseline.pids:
+            return
+        self.fork_baseline = None
+        parent = self.processes.get(baseline.parent)
+        if parent is None or parent.size != baseline.parent_size:
+            return  # the parent grew or shrank meanwhile: the count proves nothing
+        free = self.free_count()
+        if free < baseline.free_frames:
+            self.violate("frame-leak",
+                         f"{baseline.free_frames - free} frame(s) lost: {free} free after pid "
+                         f"{baseline.parent}'s children exited, {baseline.free_frames} before "
+                         "the fork", key=(self.machine.icount,))
+
+
+__all__ = ["Tracker", "RULES"]
