@@ -40,6 +40,9 @@ class Hart:
         self.fetch_map: dict = {}
         self.stop_requested = False
         self.idle_forever = False
+        self.breakpoints: set[int] = set()  # physical addresses
+        self.breakpoint_hit: int | None = None  # pc of the breakpoint that stopped the loop
+        self.resume_breakpoint: int | None = None  # let this pc's breakpoint pass once
         # Extra deadlines (icount values) the board wants the loop to stop at:
         # device timers, scripted console input.
         self.deadline_sources: list[Callable[[], int | None]] = []
@@ -93,11 +96,21 @@ class Hart:
         """Run up to ``max_instructions``; returns how many ticks passed."""
         start = self.icount
         self.idle_forever = False
+        if self.breakpoint_hit is not None:  # continuing from a breakpoint stop
+            self.resume_breakpoint, self.breakpoint_hit = self.breakpoint_hit, None
         self.interpreter.run(start + max_instructions)
         return self.icount - start
 
     def step(self) -> None:
         self.run(1)
+
+    def set_breakpoint(self, physical: int) -> None:
+        self.breakpoints.add(physical)
+        self.memory.invalidate_code(physical >> 12)  # re-decode it wrapped
+
+    def clear_breakpoint(self, physical: int) -> None:
+        self.breakpoints.discard(physical)
+        self.memory.invalidate_code(physical >> 12)
 
     # --- traps ------------------------------------------------------------
     def take_exception(self, trap: Trap, pc: int) -> int:

@@ -61,6 +61,8 @@ class _ScheduledInput:
 
 
 class Machine:
+    UNTIL_SLICE = 20_000  # instructions between checks of a run's ``until``
+
     def __init__(self, config: MachineConfig) -> None:
         self.config = config
         self.events = EventBus()
@@ -224,10 +226,13 @@ class Machine:
                 hart.run(1)
                 self.events.publish(InstructionRetired(hart.icount - 1, pc, privilege))
             else:
-                hart.run(min(budget, 1 << 40))
+                # With an ``until`` to check, look up every slice of instructions.
+                hart.run(min(budget, self.UNTIL_SLICE if until is not None else 1 << 40))
             if self._pause.is_set():
                 self._pause.clear()
                 return RunResult("paused", hart.icount - start)
+            if hart.breakpoint_hit is not None:
+                return RunResult("breakpoint", hart.icount - start)
             if self._stop_requested:
                 return RunResult("stopped", hart.icount - start)
             if until is not None and until():
@@ -303,6 +308,13 @@ class Machine:
             out += data
             va, length = va + chunk, length - chunk
         return bytes(out)
+
+    def add_breakpoint(self, address: int) -> None:
+        """A breakpoint at a kernel address (the kernel maps itself 1:1)."""
+        self.hart.set_breakpoint(address)
+
+    def remove_breakpoint(self, address: int) -> None:
+        self.hart.clear_breakpoint(address)
 
     def watch_physical_page(self, page_number: int) -> None:
         self.bus.watch_physical_page(page_number)

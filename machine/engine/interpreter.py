@@ -56,6 +56,10 @@ def factory_source(spec: InstructionSpec, length: int) -> str:
     return "\n".join(head + ["    def op(pc):", indent("\n".join(lines), 8), "    return op"])
 
 
+class BreakpointHit(Exception):
+    """Raised by a breakpoint's op before the instruction executes."""
+
+
 class Interpreter:
     def __init__(self, hart: "Hart") -> None:
         self.hart = hart
@@ -101,7 +105,20 @@ class Interpreter:
             word, cacheable = low | (high << 16), (pc & 4095) != 4094
         decoded = decode(word)
         op = self.op_for(decoded) if decoded is not None else self.illegal_op(word)
+        if self.hart.breakpoints and memory.translate(pc, 0, privilege) in self.hart.breakpoints:
+            op = self.breakpoint_op(op)
         return op, cacheable
+
+    def breakpoint_op(self, op: Op) -> Op:
+        """Stops before ``op`` runs, unless the hart is resuming from this stop."""
+        hart = self.hart
+
+        def breakpoint(pc: int) -> int:
+            if hart.resume_breakpoint == pc:
+                hart.resume_breakpoint = None
+                return op(pc)
+            raise BreakpointHit
+        return breakpoint
 
     # --- the loop ---------------------------------------------------------
     def run(self, stop_at: int) -> None:
@@ -153,5 +170,8 @@ class Interpreter:
                 hart.icount = n
                 pc = hart.take_exception(trap, pc)
                 n += 1
+            except BreakpointHit:
+                hart.breakpoint_hit = pc
+                break
             hart.icount, hart.pc = n, pc
         hart.icount, hart.pc = n, pc
