@@ -143,12 +143,18 @@ class Interpreter:
                 # exception it still says which instruction was executing.
                 for n in range(n, limit):
                     if pc >> 12 != vpn:
+                        # Fix: running off 2**64 - 1 wraps to 0 (the address space is
+                        # circular); a non-jump returns pc + length unmasked.
+                        pc &= 0xFFFFFFFFFFFFFFFF
                         vpn = pc >> 12
                         slots = fetches.get(vpn) or memory.fetch_slots(pc, privilege, fetches)
                     op = slots[(pc & 4095) >> 1]
                     if op is None:
                         op, cacheable = self.decode_at(pc, privilege)
                         if cacheable:
+                            # Fix: a store may have invalidated this page since
+                            # `slots` was looked up; cache into the live list.
+                            slots = fetches.get(vpn) or memory.fetch_slots(pc, privilege, fetches)
                             slots[(pc & 4095) >> 1] = op
                     pc = op(pc)
                 else:
@@ -173,5 +179,6 @@ class Interpreter:
             except BreakpointHit:
                 hart.breakpoint_hit = pc
                 break
+            pc &= 0xFFFFFFFFFFFFFFFF  # Fix: wrap, as above
             hart.icount, hart.pc = n, pc
-        hart.icount, hart.pc = n, pc
+        hart.icount, hart.pc = n, pc & 0xFFFFFFFFFFFFFFFF

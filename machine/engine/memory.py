@@ -114,6 +114,12 @@ class MemorySystem:
         slots = self.code_pages.pop(page, None)
         if slots is not None:
             slots[:] = [None] * PAGE_SLOTS  # in place: the loop may hold this list
+            # Fix: also forget the list in every fetch map. Out of code_pages, no
+            # later store would invalidate it again, so code decoded into it
+            # after this store would stay stale after the next one.
+            for _, _, fetches in self._contexts.values():
+                for vpn in [v for v, held in fetches.items() if held is slots]:
+                    del fetches[vpn]
 
     def code_slots(self, physical: int) -> list:
         page = physical >> 12
@@ -296,7 +302,10 @@ class MemorySystem:
                 offset = pa - ram_base
                 old = int.from_bytes(ram[offset:offset + size], "little")
             else:
-                old = device_load(pa, size, a)
+                try:
+                    old = device_load(pa, size, a)
+                except Trap:  # an AMO faults as a store/AMO (cause 7), never as a load (5)
+                    raise Trap(ACCESS_FAULT_FOR[STORE], a) from None
             store_physical(pa, size, update(old) & ((1 << (8 * size)) - 1), a)
             return old
 

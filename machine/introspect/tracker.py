@@ -22,7 +22,6 @@ from .events import (FaultResolved, PageFault, ProcessExited, ProcessForked, Pte
                      RefcountChanged, Violation)
 from .kernel_view import KernelView, ProcessInfo
 from .pagetable import leaf_at
-from .profiles import SYS_FORK
 from .pte import has_cow, is_leaf, is_user_leaf, pte_frame
 from .rules import RULES
 
@@ -39,21 +38,14 @@ class OpenFault:
     root: int
 
 
-@dataclass
-class ForkBaseline:
-    parent: int
-    parent_size: int
-    pids: frozenset[int]
-    free_frames: int
-
-
 class Tracker:
     def __init__(self, machine: "Machine", view: KernelView) -> None:
         self.machine = machine
         self.view = view
         self.cow_bit = view.cow_bit
         self.events = machine.events
-        self.processes: dict[int, ProcessInfo] = {}
+        self.processes: dict[int, ProcessInfo] = {}  # live and zombie, by pid
+        self.running: set[int] = set()               # pids not yet exited
         self.table_pages: dict[int, tuple[int, int, int]] = {}  # page -> (pid, level, va_base)
         self.cow_watched: set[int] = set()
         self.open_faults: dict[int, OpenFault] = {}  # pid -> fault
@@ -62,7 +54,8 @@ class Tracker:
         self.reported: set[tuple] = set()
         self.pending_sfence = False
         self.changed_since_sfence: set[tuple[int, int]] = set()
-        self.fork_baseline: ForkBaseline | None = None
+        self.ever_user: set[int] = set()       # frames seen mapped by a user PTE
+        self.unmapped_held: dict[int, int] = {}  # frame -> refcount when first seen orphaned
         self._console_line = ""
         self._refcount_pages: set[int] = set()
         array = view.refcounts
@@ -109,19 +102,23 @@ class Tracker:
     def rescan(self, initial: bool = False) -> None:
         """Re-read the process table: forks, exits, new address spaces."""
         view = self.view
-        current = {p.pid: p for p in view.processes() if p.state in LIVE_STATES or
-                   p.state == "ZOMBIE"}
-        live = {pid: p for pid, p in current.items() if p.state in LIVE_STATES}
+        # Zombies keep their page tables (and frame references) until reaped.
+        current = {p.pid: p for p in view.processes()
+                   if p.state in LIVE_STATES or p.state == "ZOMBIE"}
+        running = {pid for pid, p in current.items() if p.state in LIVE_STATES}
         if not initial:
-            for pid, process in live.items():
+            for pid in running - self.running:
                 if pid not in self.processes:
-                    parent = self._parent_of(process)
-                    self._publish(ProcessForked(self.machine.icount, parent, pid, process.name))
-            for pid, process in self.processes.items():
-                if pid not in live:
-                    self._publish(ProcessExited(self.machine.icount, pid, process.name))
-                    self._close_killed(pid)
-        self.processes = live
+                    parent = self._parent_of(current[pid])
+                    self._publish(ProcessForked(self.machine.icount, parent, pid,
+                                                current[pid].name))
+            for pid in self.running - running:
+                process = current.get(pid) or self.processes[pid]
+                self._publish(ProcessExited(self.machine.icount, pid, process.name))
+                self._close_killed(pid)
+        self.processes = current
+        self.running = running
+        live = current
         tables: dict[int, tuple[int, int, int]] = {}
         for process in live.values():
             if process.pagetable:
@@ -259,10 +256,6 @@ class Tracker:
             self.open_faults[pid] = OpenFault(fault, root)
             self.fault_counts[pid] += 1
             self._publish(fault)
-        elif event.cause == 8 and self.machine.hart.x[17] == SYS_FORK and process:
-            if self.fork_baseline is None:
-                self.fork_baseline = ForkBaseline(pid, process.size,
-                                                  frozenset(self.processes), self.free_count())
 
     def _on_return(self, event: TrapReturn) -> None:
         if event.to_privilege != USER:
@@ -273,7 +266,7 @@ class Tracker:
         if process is not None and process.pid in self.open_faults:
             self._resolve(process.pid, root)
         for pid in list(self.open_faults):
-            if pid not in self.processes:
+            if pid not in self.running:
                 self._close_killed(pid)
         self.check_invariants()
         if process is not None and self.changed_since_sfence:
@@ -382,22 +375,31 @@ class Tracker:
             if frame not in self.table_pages and frame >> 12 not in self._refcount_pages:
                 self.machine.unwatch_physical_page(frame >> 12)
         self.cow_watched = shared_cow
-        self._check_leak()
+        self._check_leak(mappings, counts)
 
-    def _check_leak(self) -> None:
-        baseline = self.fork_baseline
-        if baseline is None or frozenset(self.processes) != baseline.pids:
+    def _check_leak(self, mappings: dict, counts: list[int] | None) -> None:
+        """A frame that user PTEs mapped, that no PTE maps any more, yet whose
+        refcount stays above zero, is lost: nothing will ever free it. Seen
+        at two quiescent points in a row with the same count, so a process
+        preempted half-way through unmapping is not blamed."""
+        array = self.view.refcounts
+        if counts is None or array is None:
             return
-        self.fork_baseline = None
-        parent = self.processes.get(baseline.parent)
-        if parent is None or parent.size != baseline.parent_size:
-            return  # the parent grew or shrank meanwhile: the count proves nothing
-        free = self.free_count()
-        if free < baseline.free_frames:
-            self.violate("frame-leak",
-                         f"{baseline.free_frames - free} frame(s) lost: {free} free after pid "
-                         f"{baseline.parent}'s children exited, {baseline.free_frames} before "
-                         "the fork", key=(self.machine.icount,))
+        self.ever_user.update(mappings)
+        held: dict[int, int] = {}
+        for frame in self.ever_user - set(mappings):
+            index = array.index_of(frame)
+            count = counts[index] if index is not None else 0
+            if count <= 0:
+                continue
+            held[frame] = count
+            if self.unmapped_held.get(frame) == count:
+                self.violate("frame-leak",
+                             f"frame {frame:#x} is mapped by no PTE but its refcount stays "
+                             f"{count}: it can never be freed", (frame,))
+        self.ever_user.difference_update(
+            f for f in self.ever_user - set(mappings) if f not in held)
+        self.unmapped_held = held
 
 
 __all__ = ["Tracker", "RULES"]

@@ -5,7 +5,9 @@
 targets; ``assemble(text, origin)`` returns the bytes to load at ``origin``.
 It knows the operand syntax every declaration states, plus a few pseudo
 instructions tests like to write (nop, mv, li, j, ret, beqz, bnez, csrr,
-csrw, csrs, csrc) and the directives .word/.half/.dword.
+csrw, csrs, csrc) and the directives .word/.half/.dword. AMO/LR/SC take
+their ordering bits as mnemonic suffixes (``amoswap.w.aq``), as the
+disassembler prints them.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import re
 
 from .csr_names import CSR_NUMBERS
 from .decoder import BY_NAME
-from .disasm import ABI_NAMES
+from .disasm import ABI_NAMES, ordering_suffix
 from .fields import FIELDS
 from .spec import InstructionSpec
 
@@ -73,12 +75,25 @@ def _operand_value(field_name: str, text: str, labels: dict[str, int], pc: int,
     return value
 
 
-def _encode(spec: InstructionSpec, operand_texts: list[str], labels: dict[str, int],
+def _resolve(mnemonic: str) -> tuple[InstructionSpec, dict[str, int]]:
+    """The declaration a mnemonic names, with the aq/rl bits of a suffix
+    (``amoadd.w.aqrl``, ``lr.d.aq``)."""
+    if mnemonic in BY_NAME:
+        return BY_NAME[mnemonic], {}
+    for aq, rl in ((1, 1), (1, 0), (0, 1)):
+        base = BY_NAME.get(mnemonic.removesuffix(ordering_suffix(aq, rl)))
+        if base is not None and "aq" in base.field_names:
+            return base, {"aq": aq, "rl": rl}
+    raise AsmError(f"unknown instruction {mnemonic!r}")
+
+
+def _encode(mnemonic: str, operand_texts: list[str], labels: dict[str, int],
             pc: int) -> int:
+    spec, preset = _resolve(mnemonic)
     templates = spec.syntax
     if len(templates) != len(operand_texts):
         raise AsmError(f"{spec.name} takes {len(templates)} operands")
-    values: dict[str, int] = {f.name: 0 for f in spec.fields}
+    values: dict[str, int] = {f.name: 0 for f in spec.fields} | preset
     for template, text in zip(templates, operand_texts):
         relative = template.startswith("@")
         template = template.lstrip("@")
@@ -172,9 +187,7 @@ _DIRECTIVES = {".half": 2, ".word": 4, ".dword": 8}
 def _size(name: str) -> int:
     if name in _DIRECTIVES:
         return _DIRECTIVES[name]
-    if name not in BY_NAME:
-        raise AsmError(f"unknown instruction {name!r}")
-    return BY_NAME[name].length
+    return _resolve(name)[0].length
 
 
 def assemble(text: str, origin: int = 0) -> bytes:
@@ -195,7 +208,7 @@ def assemble(text: str, origin: int = 0) -> bytes:
         if name in _DIRECTIVES:
             value = _number(ops[0], labels, pc, False)
         else:
-            value = _encode(BY_NAME[name], ops, labels, pc)
+            value = _encode(name, ops, labels, pc)
         out += (value & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
         pc += size
     return bytes(out)

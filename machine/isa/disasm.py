@@ -1,8 +1,10 @@
 """The disassembler: objdump-style text from the declarations' syntax.
 
-``addi a0,a0,1``, ``lw a5,8(sp)``, ``c.addi a0,1``; a branch or jump target
-is shown as an absolute address when the instruction's pc is known, else as
-the signed offset. CSRs are shown by name.
+``addi a0,a0,1``, ``lw a5,8(sp)``, ``c.addi a0,1``, ``amoadd.w.aqrl t0,a1,(a0)``
+(the ordering bits as mnemonic suffixes, as objdump shows them); a branch or
+jump target is shown as an absolute address when the instruction's pc is
+known, else as the signed offset. CSRs are shown by name when they have one,
+else in hex; FENCE sets as ``iorw`` letters (``0`` for the empty set).
 """
 
 from __future__ import annotations
@@ -40,7 +42,15 @@ def _format(decoded: Decoded, name: str, pc: int | None, relative: bool) -> str:
     return str(value)
 
 
+def ordering_suffix(aq: int, rl: int) -> str:
+    """``.aq``, ``.rl``, ``.aqrl`` or nothing, for an AMO/LR/SC's aq and rl bits."""
+    return "." + "aq" * aq + "rl" * rl if aq or rl else ""
+
+
 def format_decoded(decoded: Decoded, pc: int | None = None) -> str:
+    name = decoded.spec.name
+    if "aq" in decoded.operands:
+        name += ordering_suffix(decoded.operands["aq"], decoded.operands["rl"])
     parts = []
     for template in decoded.spec.syntax:
         m = _OPERAND.match(template)
@@ -50,7 +60,7 @@ def format_decoded(decoded: Decoded, pc: int | None = None) -> str:
         if inner:
             text += f"({_format(decoded, inner, pc, False)})"
         parts.append(text)
-    return f"{decoded.spec.name} {','.join(parts)}" if parts else decoded.spec.name
+    return f"{name} {','.join(parts)}" if parts else name
 
 
 def disassemble(word: int, pc: int | None = None) -> str:

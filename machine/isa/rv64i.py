@@ -74,7 +74,10 @@ for _name, _f7, _f3, _expr in (
     _i(_name, f"rd rs1 rs2 31..25={_f7} 14..12={_f3} 6..0=0x3b", "rd,rs1,rs2", f"RD = {_expr}")
 
 # Memory ordering: one hart with in-order memory, so FENCE orders nothing.
-# rd/rs1 and fm are reserved and ignored, as the specification asks.
+# rd/rs1 and fm are reserved and ignored, as the specification asks (a reserved
+# fm or pred/succ configuration is a normal fence). FENCE.TSO is the one defined
+# fm (1000, with pred = succ = rw); declared first, it decodes and prints by name.
+_i("fence.tso", "31..28=8 27..24=3 23..20=3 rs1 14..12=0 rd 6..0=0x0f", "", "pass")
 _i("fence", "fm pred succ rs1 14..12=0 rd 6..0=0x0f", "pred,succ", "pass")
 
 # System

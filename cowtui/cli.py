@@ -1,0 +1,62 @@
+"""The ``cowtui`` command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import __version__
+from .scenario import DEFAULT_SCENARIO, ScenarioError, load_scenario, scenario_for_kernel
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cowtui",
+        description="Interactive debugger and visualiser for copy-on-write memory on a "
+                    "RISC-V xv6-style kernel.")
+    parser.add_argument("scenario", nargs="?", help="scenario YAML file (default: the bundled "
+                        "cowdemo scenario)")
+    parser.add_argument("--kernel", help="run your own xv6 kernel ELF (kernel/kernel)")
+    parser.add_argument("--disk", help="its disk image (fs.img); never modified")
+    parser.add_argument("--ram-mib", type=int, default=128, help="RAM size (default 128)")
+    parser.add_argument("--refcount-symbol", help="name of your refcount array, e.g. refcnt "
+                        "or kmem.ref (found automatically when possible)")
+    parser.add_argument("--cow-bit", type=int, choices=(8, 9), default=8,
+                        help="the PTE RSW bit your kernel uses as PTE_COW (default 8)")
+    parser.add_argument("--headless", action="store_true",
+                        help="run to the end without the UI: print faults, violations, summary")
+    parser.add_argument("--console", action="store_true", help="headless: echo the guest console")
+    parser.add_argument("--json", action="store_true", help="headless: JSON lines output")
+    parser.add_argument("--version", action="version", version=f"cowtui {__version__}")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.kernel:
+            if args.scenario:
+                raise ScenarioError("give either a scenario or --kernel, not both")
+            scenario = scenario_for_kernel(args.kernel, args.disk, args.ram_mib,
+                                           args.refcount_symbol, args.cow_bit)
+        else:
+            scenario = load_scenario(args.scenario or DEFAULT_SCENARIO)
+            if args.refcount_symbol:
+                scenario.refcount_symbol = args.refcount_symbol
+            if args.cow_bit != 8:
+                scenario.cow_bit = args.cow_bit
+        from .session import Session
+        session = Session(scenario)
+    except ScenarioError as error:
+        print(f"cowtui: {error}", file=sys.stderr)
+        return 2
+    if args.headless:
+        from .headless import run_headless
+        return run_headless(session, args.console, args.json)
+    from .app import CowtuiApp
+    CowtuiApp(session).run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,258 @@
+"""Scenario files: which kernel, what to type, when to stop, what to expect.
+
+A scenario is YAML (loaded with ``yaml.safe_load``)::
+
+    name: cowdemo                   # required
+    description: fork, the child writes one page
+    kernel: teaching                # 'teaching', a bug-zoo name, or a path (relative to the file)
+    disk: default                   # 'default' (the bundled fs.img) or a path; optional for paths
+    ram_mib: 128
+    refcount_symbol: refcnt         # optional: name the refcount array if not found
+    cow_bit: 8                      # RSW bit used as PTE_COW
+    console:                        # scripted input: wait for text, then type
+      - {wait: "$ ", type: "cowdemo\\n"}
+    breakpoints: [cowfault]         # symbol, file:line or address: the app stops there
+    stop:
+      console: "$ "                 # after the script, stop when this text appears
+      instructions: 100000000       # budget
+    expect:
+      console: ["cowdemo: ok"]      # lines that must appear
+      violations: []                # exactly these rules must fire ([] = none)
+      faults: {copied: ">=1"}       # counts per outcome: N, ">=N" or "<=N"
+
+Every mistake is a ``ScenarioError`` whose message is one line naming the
+file, the line when YAML knows it, and the field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from machine.guest import BUG_ZOO, bundled_disk, bundled_kernel
+from machine.introspect.events import OUTCOMES
+from machine.introspect.rules import RULES
+
+BUNDLED_DIR = Path(__file__).parent / "scenarios"
+DEFAULT_SCENARIO = BUNDLED_DIR / "default.yaml"
+
+
+class ScenarioError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class ConsoleStep:
+    wait: str
+    type: str
+
+
+@dataclass(frozen=True)
+class CountExpectation:
+    op: str      # '==', '>=', '<='
+    value: int
+
+    def holds(self, count: int) -> bool:
+        return {"==": count == self.value, ">=": count >= self.value,
+                "<=": count <= self.value}[self.op]
+
+    def __str__(self) -> str:
+        return f"{'' if self.op == '==' else self.op}{self.value}"
+
+
+@dataclass
+class Scenario:
+    name: str
+    path: Path | None
+    kernel: Path
+    disk: Path | None
+    description: str = ""
+    ram_mib: int = 128
+    refcount_symbol: str | None = None
+    cow_bit: int = 8
+    console: list[ConsoleStep] = field(default_factory=list)
+    breakpoints: list[str] = field(default_factory=list)
+    stop_console: str | None = None
+    stop_instructions: int = 200_000_000
+    expect_console: list[str] = field(default_factory=list)
+    expect_violations: list[str] | None = None
+    expect_faults: dict[str, CountExpectation] = field(default_factory=dict)
+
+
+class _Reader:
+    """Field access that knows the file and line for error messages."""
+
+    def __init__(self, path: Path, data: dict, lines: dict[str, int]) -> None:
+        self.path, self.data, self.lines = path, data, lines
+
+    def fail(self, key: str, message: str) -> ScenarioError:
+        line = self.lines.get(key)
+        where = f"{self.path}:{line}" if line else str(self.path)
+        return ScenarioError(f"{where}: {key}: {message}")
+
+    def get(self, key: str, kind: type | tuple, default: Any = None, required: bool = False):
+        if key not in self.data or self.data[key] is None:
+            if required:
+                raise ScenarioError(f"{self.path}: missing required field '{key}'")
+            return default
+        value = self.data[key]
+        if isinstance(value, bool) and kind in (int, (int,)):
+            raise self.fail(key, f"expected {_kind_name(kind)}, got {value!r}")
+        if not isinstance(value, kind):
+            raise self.fail(key, f"expected {_kind_name(kind)}, got {type(value).__name__} {value!r}")
+        return value
+
+
+def _kind_name(kind: type | tuple) -> str:
+    names = {str: "text", int: "a whole number", list: "a list", dict: "a mapping"}
+    if isinstance(kind, tuple):
+        return " or ".join(names.get(k, k.__name__) for k in kind)
+    return names.get(kind, kind.__name__)
+
+
+def _top_level_lines(text: str) -> dict[str, int]:
+    lines: dict[str, int] = {}
+    try:
+        node = yaml.compose(text)
+    except yaml.YAMLError:
+        return lines
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            lines[str(key.value)] = key.start_mark.line + 1
+    return lines
+
+
+def _resolve_kernel(r: _Reader, value: str) -> Path:
+    if value == "teaching":
+        return bundled_kernel(None)
+    if value in BUG_ZOO:
+        return bundled_kernel(value)
+    path = (r.path.parent / value).resolve()
+    if "/" not in value and not value.endswith(".elf") and not path.exists():
+        raise r.fail("kernel", f"unknown kernel {value!r}: use 'teaching', one of "
+                     f"{', '.join(BUG_ZOO)}, or a path to an ELF file")
+    if not path.is_file():
+        raise r.fail("kernel", f"no such file: {path}")
+    return path
+
+
+def _parse_count(r: _Reader, outcome: str, value: Any) -> CountExpectation:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return CountExpectation("==", value)
+    text = str(value).strip()
+    for op in (">=", "<="):
+        if text.startswith(op) and text[2:].strip().isdigit():
+            return CountExpectation(op, int(text[2:]))
+    if text.isdigit():
+        return CountExpectation("==", int(text))
+    raise r.fail("expect", f"faults.{outcome}: expected N, '>=N' or '<=N', got {value!r}")
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: no such scenario file") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ScenarioError(f"{path}: cannot read: {error}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise ScenarioError(f"{where}: YAML syntax error: {problem}") from None
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{path}: a scenario is a YAML mapping of fields (name, kernel, ...)")
+    r = _Reader(path, data, _top_level_lines(text))
+    known = {"name", "description", "kernel", "disk", "ram_mib", "refcount_symbol", "cow_bit",
+             "console", "breakpoints", "stop", "expect"}
+    for key in data:
+        if key not in known:
+            raise r.fail(str(key), f"unknown field (known: {', '.join(sorted(known))})")
+    name = r.get("name", str, required=True)
+    kernel_name = r.get("kernel", str, required=True)
+    kernel = _resolve_kernel(r, kernel_name)
+    disk_value = r.get("disk", str, "default" if kernel_name == "teaching" or
+                       kernel_name in BUG_ZOO else None)
+    disk: Path | None = None
+    if disk_value == "default":
+        disk = bundled_disk()
+    elif disk_value is not None:
+        disk = (path.parent / disk_value).resolve()
+        if not disk.is_file():
+            raise r.fail("disk", f"no such file: {disk}")
+    ram = r.get("ram_mib", int, 128)
+    if not 16 <= ram <= 2048:
+        raise r.fail("ram_mib", f"must be between 16 and 2048, got {ram}")
+    cow_bit = r.get("cow_bit", int, 8)
+    if cow_bit not in (8, 9):
+        raise r.fail("cow_bit", f"must be 8 or 9 (the PTE's RSW bits), got {cow_bit}")
+    scenario = Scenario(name=name, path=path, kernel=kernel, disk=disk,
+                        description=r.get("description", str, ""), ram_mib=ram,
+                        refcount_symbol=r.get("refcount_symbol", str), cow_bit=cow_bit)
+    for i, step in enumerate(r.get("console", list, [])):
+        if not isinstance(step, dict) or set(step) - {"wait", "type"} or "type" not in step \
+                or not isinstance(step.get("type"), str) \
+                or not isinstance(step.get("wait", ""), str):
+            raise r.fail("console", f"step {i + 1}: expected {{wait: TEXT, type: TEXT}}")
+        scenario.console.append(ConsoleStep(step.get("wait", ""), step["type"]))
+    for item in r.get("breakpoints", list, []):
+        if not isinstance(item, (str, int)):
+            raise r.fail("breakpoints", f"expected a symbol, file:line or address, got {item!r}")
+        scenario.breakpoints.append(str(item))
+    stop = r.get("stop", dict, {})
+    for key in stop:
+        if key not in ("console", "instructions"):
+            raise r.fail("stop", f"unknown key '{key}' (known: console, instructions)")
+    if "console" in stop:
+        if not isinstance(stop["console"], str):
+            raise r.fail("stop", "console: expected text")
+        scenario.stop_console = stop["console"]
+    if "instructions" in stop:
+        if not isinstance(stop["instructions"], int) or stop["instructions"] <= 0:
+            raise r.fail("stop", "instructions: expected a positive whole number")
+        scenario.stop_instructions = stop["instructions"]
+    expect = r.get("expect", dict, {})
+    for key in expect:
+        if key not in ("console", "violations", "faults"):
+            raise r.fail("expect", f"unknown key '{key}' (known: console, violations, faults)")
+    lines = expect.get("console", [])
+    if not isinstance(lines, list) or not all(isinstance(x, str) for x in lines):
+        raise r.fail("expect", "console: expected a list of text lines")
+    scenario.expect_console = lines
+    if "violations" in expect:
+        rules = expect["violations"] or []
+        if not isinstance(rules, list) or not all(isinstance(x, str) for x in rules):
+            raise r.fail("expect", "violations: expected a list of rule names")
+        for rule in rules:
+            if rule not in RULES:
+                raise r.fail("expect", f"violations: unknown rule {rule!r} "
+                              f"(rules: {', '.join(RULES)})")
+        scenario.expect_violations = rules
+    faults = expect.get("faults", {})
+    if not isinstance(faults, dict):
+        raise r.fail("expect", "faults: expected a mapping of outcome to count")
+    for outcome, value in faults.items():
+        if outcome not in OUTCOMES + ("total",):
+            raise r.fail("expect", f"faults: unknown outcome {outcome!r} "
+                          f"(outcomes: {', '.join(OUTCOMES)}, total)")
+        scenario.expect_faults[outcome] = _parse_count(r, outcome, value)
+    return scenario
+
+
+def scenario_for_kernel(kernel: str | Path, disk: str | Path | None, ram_mib: int = 128,
+                        refcount_symbol: str | None = None, cow_bit: int = 8) -> Scenario:
+    """A scenario for ``cowtui --kernel K --disk D``: no script, no expectations."""
+    kernel = Path(kernel)
+    if not kernel.is_file():
+        raise ScenarioError(f"{kernel}: no such kernel file")
+    disk_path = Path(disk) if disk is not None else None
+    if disk_path is not None and not disk_path.is_file():
+        raise ScenarioError(f"{disk_path}: no such disk image")
+    return Scenario(name=kernel.name, path=None, kernel=kernel, disk=disk_path,
+                    ram_mib=ram_mib, refcount_symbol=refcount_symbol, cow_bit=cow_bit)

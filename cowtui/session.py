@@ -1,0 +1,152 @@
+"""A debugging session: a scenario's machine, its introspection, its script.
+
+The session owns the Machine, the KernelView and the Tracker, plays the
+scenario's console script (each input typed at the exact instruction its
+prompt appeared, so runs repeat), records the trace, and decides when a run
+is over. The headless runner and the app both drive a Session; neither
+touches the hart.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from machine.elf import ElfError
+from machine.events import ConsoleOutput
+from machine.introspect.events import (FaultResolved, PageFault, ProcessExited, ProcessForked,
+                                       Violation)
+from machine.introspect.kernel_view import KernelView
+from machine.introspect.tracker import Tracker
+from machine.machine import Machine, MachineConfig, RunResult
+
+from .scenario import Scenario, ScenarioError
+
+TRACE_EVENTS = (PageFault, FaultResolved, ProcessForked, ProcessExited, Violation)
+
+
+@dataclass
+class Summary:
+    instructions: int
+    faults: Counter
+    frames_copied: int
+    violations: list[str]
+    expectations: list[tuple[str, bool]]   # (description, held)
+    end: str
+
+    @property
+    def passed(self) -> bool:
+        return all(held for _, held in self.expectations)
+
+
+@dataclass
+class Session:
+    scenario: Scenario
+    machine: Machine = field(init=False)
+    view: KernelView = field(init=False)
+    tracker: Tracker = field(init=False)
+
+    def __post_init__(self) -> None:
+        s = self.scenario
+        try:
+            self.machine = Machine(MachineConfig(kernel=s.kernel, disk=s.disk, ram_mib=s.ram_mib))
+        except (ElfError, ValueError, OSError) as error:
+            raise ScenarioError(str(error).splitlines()[0]) from None
+        self.view = KernelView(self.machine, s.refcount_symbol, s.cow_bit)
+        self.tracker = Tracker(self.machine, self.view)
+        self.trace: list = []
+        self.outcomes: Counter = Counter()
+        self.step_index = 0
+        self.since_input = ""     # console text since the last scripted input
+        self.script_done = not s.console
+        self.finished = False
+        self.breakpoint_addresses = [self.resolve_location(b) for b in s.breakpoints]
+        for address in self.breakpoint_addresses:
+            self.machine.add_breakpoint(address)
+        events = self.machine.events
+        events.subscribe(ConsoleOutput, self._on_console)
+        for kind in TRACE_EVENTS:
+            events.subscribe(kind, self._record)
+
+    # --- locations ---------------------------------------------------------------
+    def resolve_location(self, text: str) -> int:
+        """A symbol, ``file:line`` or address, as a kernel address."""
+        kernel = self.machine.kernel
+        text = text.strip()
+        try:
+            return int(text, 0)
+        except ValueError:
+            pass
+        symbol = kernel.symbol(text)
+        if symbol is not None:
+            return symbol.address
+        if ":" in text:
+            file, _, line = text.rpartition(":")
+            if line.isdigit():
+                address = kernel.address_of_line(file, int(line))
+                if address is not None:
+                    return address
+        raise ScenarioError(f"breakpoint {text!r}: no such symbol, file:line or address")
+
+    # --- the script and the trace ------------------------------------------------------
+    def _on_console(self, event: ConsoleOutput) -> None:
+        self.since_input += event.text
+        steps = self.scenario.console
+        if self.step_index < len(steps):
+            step = steps[self.step_index]
+            if step.wait in self.since_input:
+                self.machine.feed_console(step.type, at_icount=event.icount + 1)
+                self.since_input = ""
+                self.step_index += 1
+                if self.step_index == len(steps):
+                    self.script_done = True
+        elif self.scenario.stop_console and self.scenario.stop_console in self.since_input:
+            self.finished = True
+            self.machine.request_stop()
+
+    def _record(self, event) -> None:
+        self.trace.append(event)
+        if isinstance(event, FaultResolved):
+            self.outcomes[event.outcome] += 1
+        if isinstance(event, Violation) and event.rule == "kernel-panic":
+            self.finished = True  # a panicked kernel spins: nothing more to see
+            self.machine.request_stop()
+
+    # --- running ------------------------------------------------------------------------
+    def budget_left(self) -> int:
+        return max(0, self.scenario.stop_instructions - self.machine.icount)
+
+    def run_to_end(self, progress=None) -> str:
+        """Run headless until the scenario says stop; returns why it ended."""
+        while True:
+            budget = self.budget_left()
+            if budget == 0:
+                return "budget"
+            result: RunResult = self.machine.run(max_instructions=min(budget, 2_000_000))
+            if progress is not None:
+                progress(self.machine.icount, self.scenario.stop_instructions)
+            if self.finished:
+                return "stop"
+            if result.reason in ("exit", "reset", "idle"):
+                return result.reason
+            # breakpoints only stop the app; headless runs straight through them
+
+    def summary(self, end: str) -> Summary:
+        s = self.scenario
+        console = self.machine.console_text()
+        rules = sorted({v.rule for v in self.tracker.violations})
+        checks: list[tuple[str, bool]] = []
+        for line in s.expect_console:
+            checks.append((f"console shows {line!r}", line in console))
+        if s.expect_violations is not None:
+            wanted = set(s.expect_violations)
+            checks.append((f"violations == {sorted(wanted)}", set(rules) == wanted))
+        elif rules:
+            checks.append(("no violations", False))
+        total = sum(self.outcomes.values())
+        for outcome, expectation in s.expect_faults.items():
+            count = total if outcome == "total" else self.outcomes[outcome]
+            checks.append((f"faults {outcome} {expectation} (got {count})",
+                           expectation.holds(count)))
+        return Summary(self.machine.icount, Counter(self.outcomes), self.outcomes["copied"],
+                       rules, checks, end)

@@ -1,0 +1,119 @@
+// Physical frame allocator with a reference count per frame.
+// refcnt[(pa - KERNBASE) >> 12] is the number of references to the frame at pa:
+// 1 after kalloc(), +1 for each extra page-table mapping of a shared
+// copy-on-write page (kref), -1 per kfree(); the frame returns to the free
+// list when it reaches 0. Free frames have count 0.
+#include "types.h"
+#include "param.h"
+#include "riscv.h"
+#include "memlayout.h"
+#include "spinlock.h"
+#include "defs.h"
+
+extern char end[];   // first address after the kernel (kernel.ld)
+
+struct run {
+  struct run *next;
+};
+
+struct {
+  struct spinlock lock;
+  struct run *freelist;
+  int nfree;
+} kmem;
+
+int refcnt[NFRAMES];
+
+#define FRAME(pa) (((uint64)(pa) - KERNBASE) >> PGSHIFT)
+
+// Put every frame between the kernel and PHYSTOP on the free list. Unlike xv6
+// there is no junk fill: writing 128 MiB would cost hundreds of millions of
+// instructions at boot. The list ends up highest address first.
+void kinit(void) {
+  initlock(&kmem.lock, "kmem");
+  struct run *head = 0;
+  int n = 0;
+  for (char *p = (char *)PGROUNDUP((uint64)end); p + PGSIZE <= (char *)PHYSTOP; p += PGSIZE) {
+    ((struct run *)p)->next = head;
+    head = (struct run *)p;
+    n++;
+  }
+  kmem.freelist = head;
+  kmem.nfree = n;
+}
+
+static void check(void *pa, char *who) {
+  if ((uint64)pa % PGSIZE || (char *)pa < end || (uint64)pa >= PHYSTOP)
+    panic(who);
+}
+
+// One frame with reference count 1, or 0 if none is free. Not zeroed.
+void *kalloc(void) {
+  acquire(&kmem.lock);
+  struct run *r = kmem.freelist;
+  if (r) {
+    kmem.freelist = r->next;
+    kmem.nfree--;
+    refcnt[FRAME(r)] = 1;
+  }
+  release(&kmem.lock);
+  return r;
+}
+
+// Drop one reference; the last one frees the frame.
+void kfree(void *pa) {
+  check(pa, "kfree: bad address");
+  acquire(&kmem.lock);
+  if (refcnt[FRAME(pa)] <= 0)
+    panic("kfree: frame is already free");
+  if (--refcnt[FRAME(pa)] == 0) {
+    struct run *r = pa;
+    r->next = kmem.freelist;
+    kmem.freelist = r;
+    kmem.nfree++;
+  }
+  release(&kmem.lock);
+}
+
+// One more reference to an allocated frame (a COW page shared by one more PTE).
+void kref(void *pa) {
+  check(pa, "kref: bad address");
+  acquire(&kmem.lock);
+  if (refcnt[FRAME(pa)] <= 0)
+    panic("kref: frame is free");
+  refcnt[FRAME(pa)]++;
+  release(&kmem.lock);
+}
+
+int krefcount(void *pa) {
+  return refcnt[FRAME(pa)];
+}
+
+int kfreecount(void) {
+  return kmem.nfree;
+}
+
+// Test hook behind eatmem(): move up to n free frames onto *list, as if
+// allocated, so out-of-memory paths can be reached without filling 128 MiB.
+int kreserve(void **list, int n) {
+  int got = 0;
+  acquire(&kmem.lock);
+  for (; got < n && kmem.freelist; got++) {
+    struct run *r = kmem.freelist;
+    kmem.freelist = r->next;
+    kmem.nfree--;
+    refcnt[FRAME(r)] = 1;
+    r->next = *list;
+    *list = r;
+  }
+  release(&kmem.lock);
+  return got;
+}
+
+void kunreserve(void **list) {
+  while (*list) {
+    struct run *r = *list;
+    *list = r->next;
+    kfree(r);
+  }
+}
