@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..events import ConsoleOutput, MemoryWrite, SfenceVma, TrapReturn, TrapTaken
-from ..mmu import PTE_V, PTE_W, PTE_X
+from ..mmu import PTE_V, PTE_W
 from ..trap import INTERRUPT_BIT, USER
 from .events import (FaultResolved, PageFault, ProcessExited, ProcessForked, PteChanged,
                      RefcountChanged, Violation)
+from .invariants import Finding, check_frames, check_pte_change, shared_cow_frames
 from .kernel_view import KernelView, ProcessInfo
 from .pagetable import leaf_at
 from .pte import has_cow, is_leaf, is_user_leaf, pte_frame
@@ -198,15 +199,11 @@ class Tracker:
                 self._check_pte_change(pid, va, old, new)
 
     def _check_pte_change(self, pid: int, va: int, old: int, new: int) -> None:
-        cow = self.cow_bit
-        if new & PTE_W and has_cow(new, cow):
-            self.violate("w-and-cow", f"pid {pid} va {va:#x}: PTE {new:#x} has both W and COW",
-                         (pte_frame(new),), ((pid, va),))
-        if has_cow(new, cow) and not has_cow(old, cow) and old & PTE_V and not old & PTE_W:
-            self.violate("cow-on-readonly",
-                         f"pid {pid} va {va:#x}: COW set on a read-only page "
-                         f"({'executable ' if old & PTE_X else ''}PTE {old:#x} -> {new:#x})",
-                         (pte_frame(new),), ((pid, va),))
+        for finding in check_pte_change(pid, va, old, new, self.cow_bit):
+            self.report(finding)
+
+    def report(self, finding: Finding, key: tuple = ()) -> None:
+        self.violate(finding.rule, finding.message, finding.frames, finding.ptes, key)
 
     def _refcount_write(self, event: MemoryWrite) -> None:
         array = self.view.refcounts
@@ -343,32 +340,14 @@ class Tracker:
         mappings = self.user_mappings()
         counts = self.view.all_refcounts()
         array = self.view.refcounts
-        shared_cow: set[int] = set()
-        for frame, users in mappings.items():
-            ptes = tuple((pid, va) for pid, va, _ in users)
-            if len(users) > 1:
-                writable = [(pid, va) for pid, va, pte in users if pte & PTE_W]
-                if writable:
-                    self.violate("shared-frame-writable",
-                                 f"frame {frame:#x} is mapped by {len(users)} PTEs and writable "
-                                 f"through pid {writable[0][0]} va {writable[0][1]:#x}",
-                                 (frame,), ptes)
-                if any(has_cow(pte, self.cow_bit) for _, _, pte in users):
-                    shared_cow.add(frame)
-            if counts is not None and array is not None:
-                index = array.index_of(frame)
-                if index is None:
-                    continue
-                refcount = counts[index]
-                if refcount == 0:
-                    self.violate("maps-free-frame",
-                                 f"frame {frame:#x} has refcount 0 (freed) but is mapped by "
-                                 + ", ".join(f"pid {p} va {v:#x}" for p, v in ptes[:3]),
-                                 (frame,), ptes)
-                elif refcount != len(users):
-                    self.violate("refcount-mismatch",
-                                 f"frame {frame:#x} has refcount {refcount} but "
-                                 f"{len(users)} user PTE(s) map it", (frame,), ptes)
+
+        def refcount(frame: int) -> int | None:
+            index = array.index_of(frame) if array is not None else None
+            return counts[index] if counts is not None and index is not None else None
+
+        for finding in check_frames(mappings, refcount, self.cow_bit):
+            self.report(finding)
+        shared_cow = shared_cow_frames(mappings, self.cow_bit)
         for frame in shared_cow - self.cow_watched:
             self.machine.watch_physical_page(frame >> 12)
         for frame in self.cow_watched - shared_cow:
