@@ -23,6 +23,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "or kmem.ref (found automatically when possible)")
     parser.add_argument("--cow-bit", type=int, choices=(8, 9), default=8,
                         help="the PTE RSW bit your kernel uses as PTE_COW (default 8)")
+    parser.add_argument("--engine", choices=("interp", "blocks", "fast"), default="fast",
+                        help="execution engine: the reference interpreter, compiled blocks, "
+                             "or blocks with exact loop idioms (default)")
     parser.add_argument("--headless", action="store_true",
                         help="run to the end without the UI: print faults, violations, summary")
     parser.add_argument("--console", action="store_true", help="headless: echo the guest console")
@@ -45,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
                 scenario.refcount_symbol = args.refcount_symbol
             if args.cow_bit != 8:
                 scenario.cow_bit = args.cow_bit
+        scenario.engine = args.engine
         from .session import Session
         session = Session(scenario)
     except ScenarioError as error:

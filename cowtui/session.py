@@ -49,7 +49,8 @@ class Session:
     def __post_init__(self) -> None:
         s = self.scenario
         try:
-            self.machine = Machine(MachineConfig(kernel=s.kernel, disk=s.disk, ram_mib=s.ram_mib))
+            self.machine = Machine(MachineConfig(kernel=s.kernel, disk=s.disk, ram_mib=s.ram_mib,
+                                                 engine=s.engine))
         except (ElfError, ValueError, OSError) as error:
             raise ScenarioError(str(error).splitlines()[0]) from None
         self.view = KernelView(self.machine, s.refcount_symbol, s.cow_bit)

@@ -55,6 +55,8 @@ class Hart:
         self.on_satp_write: Callable[[int], None] | None = None
         self.on_sfence: Callable[[], None] | None = None
         self.interpreter = Interpreter(self)
+        self._engines: dict[str, Callable[[int], None]] = {"interp": self.interpreter.run}
+        self.engine = "fast"
         self.translation_changed()
 
     # --- time ---------------------------------------------------------------
@@ -98,8 +100,22 @@ class Hart:
         self.idle_forever = False
         if self.breakpoint_hit is not None:  # continuing from a breakpoint stop
             self.resume_breakpoint, self.breakpoint_hit = self.breakpoint_hit, None
-        self.interpreter.run(start + max_instructions)
+        self._engine_run()(start + max_instructions)
         return self.icount - start
+
+    ENGINES = ("interp", "blocks", "fast")
+
+    def _engine_run(self) -> Callable[[int], None]:
+        """The chosen engine: the interpreter (the reference), blocks, or
+        blocks with loop idioms ('fast'). Built on first use."""
+        run = self._engines.get(self.engine)
+        if run is None:
+            from .engine.blocks import BlockEngine
+            if self.engine not in self.ENGINES:
+                raise ValueError(f"unknown engine {self.engine!r}: one of {self.ENGINES}")
+            run = BlockEngine(self, self.interpreter, idioms=self.engine == "fast").run
+            self._engines[self.engine] = run
+        return run
 
     def step(self) -> None:
         self.run(1)

@@ -46,6 +46,7 @@ class MachineConfig:
     disk: str | os.PathLike[str] | None = None
     ram_mib: int = 128
     harts: int = 1  # only 1 for now; the board's devices already take a count
+    engine: str = "fast"  # 'interp' (the reference), 'blocks', 'fast' (blocks + loop idioms)
 
 
 @dataclass
@@ -69,6 +70,9 @@ class Machine:
         self.kernel = ElfImage.open(config.kernel)
         self.bus = Bus(RAM_BASE, config.ram_mib << 20)
         self.hart = Hart(self.bus, hartid=0)
+        if config.engine not in Hart.ENGINES:
+            raise ValueError(f"unknown engine {config.engine!r}: one of {', '.join(Hart.ENGINES)}")
+        self.hart.engine = config.engine
         self.exit_status: int | None = None
         self.halt_reason: str | None = None
         self._pause = threading.Event()
@@ -125,10 +129,14 @@ class Machine:
         self.exit_status = status
         self.halt_reason = "exit"
         self.hart.stop_requested = True
+        if self.events.wants(Halted):  # at the finisher store's instruction number
+            self.events.publish(Halted(self.hart.icount, "exit", status))
 
     def _guest_reset(self) -> None:
         self.halt_reason = "reset"
         self.hart.stop_requested = True
+        if self.events.wants(Halted):
+            self.events.publish(Halted(self.hart.icount, "reset"))
 
     def _wire_events(self) -> None:
         hart, events = self.hart, self.events
@@ -222,9 +230,14 @@ class Machine:
             self._at_boundary(hart.icount)
             budget = (end - hart.icount) if end is not None else 1 << 40
             if single_step:
-                pc, privilege = hart.pc, hart.privilege
+                # Take a pending interrupt first, so the event names the
+                # instruction that really runs (the handler's first), with its
+                # own number (not the time a WFI fast-forwarded to).
+                hart.pc = hart.take_interrupt_if_pending(hart.pc)
+                pc, privilege, number = hart.pc, hart.privilege, hart.icount
                 hart.run(1)
-                self.events.publish(InstructionRetired(hart.icount - 1, pc, privilege))
+                if hart.icount != number:  # not a breakpoint stop or an idle WFI
+                    self.events.publish(InstructionRetired(number, pc, privilege))
             else:
                 # With an ``until`` to check, look up every slice of instructions.
                 hart.run(min(budget, self.UNTIL_SLICE if until is not None else 1 << 40))

@@ -27,6 +27,7 @@ class Naming:
     pc: str                               # source of this instruction's address
     length: int                           # 2 or 4: NEXT = pc + length
     npc: str = "npc"                      # variable receiving a jump target
+    constants: dict[str, int] | None = None  # operand names pasted in as numbers
 
 
 def _expr(source: str) -> ast.expr:
@@ -47,6 +48,8 @@ class _Rewriter(ast.NodeTransformer):
             return _expr(n.pc)
         if node.id == "NEXT":
             return _expr(f"({n.pc} + {n.length})")
+        if n.constants is not None and node.id in n.constants and isinstance(node.ctx, ast.Load):
+            return ast.Constant(n.constants[node.id])
         return node
 
     def visit_Attribute(self, node: ast.Attribute) -> ast.AST:

@@ -136,7 +136,7 @@ class Interpreter:
             privilege = hart.privilege
             fetches = hart.fetch_map
             vpn = -1
-            slots: list = []
+            slots: list = []  # the current page's decoded ops
             op = None
             try:
                 # The for-loop's counter is the instruction count: on an
@@ -147,14 +147,14 @@ class Interpreter:
                         # circular); a non-jump returns pc + length unmasked.
                         pc &= 0xFFFFFFFFFFFFFFFF
                         vpn = pc >> 12
-                        slots = fetches.get(vpn) or memory.fetch_slots(pc, privilege, fetches)
+                        slots = (fetches.get(vpn) or memory.fetch_slots(pc, privilege, fetches)).ops
                     op = slots[(pc & 4095) >> 1]
                     if op is None:
                         op, cacheable = self.decode_at(pc, privilege)
                         if cacheable:
                             # Fix: a store may have invalidated this page since
                             # `slots` was looked up; cache into the live list.
-                            slots = fetches.get(vpn) or memory.fetch_slots(pc, privilege, fetches)
+                            slots = (fetches.get(vpn) or memory.fetch_slots(pc, privilege, fetches)).ops
                             slots[(pc & 4095) >> 1] = op
                     pc = op(pc)
                 else:

@@ -33,6 +33,24 @@ PAGE_SLOTS = 2048  # one decoded-instruction slot per halfword of a 4 KiB page
 assert sys.byteorder == "little", "the RAM views assume a little-endian host"
 
 
+class CodePage:
+    """What the engines keep for one physical page of code: a decoded op per
+    halfword slot, compiled blocks by entry slot, and how often each slot was
+    entered (blocks are compiled only for hot entries)."""
+
+    __slots__ = ("ops", "blocks", "heat")
+
+    def __init__(self) -> None:
+        self.ops: list = [None] * PAGE_SLOTS
+        self.blocks: list = [None] * PAGE_SLOTS
+        self.heat: list[int] = [0] * PAGE_SLOTS
+
+    def clear(self) -> None:
+        self.ops[:] = [None] * PAGE_SLOTS
+        self.blocks[:] = [None] * PAGE_SLOTS
+        self.heat[:] = [0] * PAGE_SLOTS
+
+
 class NeedSync(Exception):
     """Raised by an instruction before it has any effect, when it needs the
     hart's state fully up to date (device access, CSR, privileged ops). The
@@ -45,17 +63,21 @@ class MemorySystem:
     def __init__(self, hart: "Hart", bus: "Bus") -> None:
         self.hart = hart
         self.bus = bus
-        self.code_pages: dict[int, list] = {}  # physical page -> decoded slots
+        self.code_pages: dict[int, CodePage] = {}  # physical page -> its decoded code
         self.reservation: int | None = None    # physical address of an LR
         self._contexts: dict[tuple[int, int], tuple[dict, dict, dict]] = {}
         self.synced = False  # True while the loop re-executes an instruction synced
+        # The maps of the current context, for compiled blocks' inline fast paths.
+        self.current_reads: dict = {}
+        self.current_writes: dict = {}
         bus.ram_changed_hooks.append(self.ram_changed)
         bus.watch_changed_hooks.append(self.flush)
         self._build()
 
     # --- translation -----------------------------------------------------
-    def translate(self, va: int, access: int, privilege: int) -> int:
-        """Virtual to physical for this access, or the trap it raises."""
+    def translate(self, va: int, access: int, privilege: int, update_ad: bool = True) -> int:
+        """Virtual to physical for this access, or the trap it raises.
+        ``update_ad=False`` checks permissions without setting A/D (a failed SC)."""
         hart = self.hart
         csr = hart.csr
         if privilege == MACHINE or csr.satp >> 60 == 0:
@@ -72,6 +94,8 @@ class MemorySystem:
         def write_pte(address: int, value: int) -> None:
             # The hardware's A/D update: not a store by an instruction, so it
             # reaches RAM directly and raises no MemoryWrite event.
+            if not update_ad:
+                return
             offset = address - bus.ram_base
             bus.ram[offset:offset + 8] = value.to_bytes(8, "little")
 
@@ -113,7 +137,7 @@ class MemorySystem:
     def invalidate_code(self, page: int) -> None:
         slots = self.code_pages.pop(page, None)
         if slots is not None:
-            slots[:] = [None] * PAGE_SLOTS  # in place: the loop may hold this list
+            slots.clear()  # in place: the loop may hold this page
             # Fix: also forget the list in every fetch map. Out of code_pages, no
             # later store would invalidate it again, so code decoded into it
             # after this store would stay stale after the next one.
@@ -121,11 +145,11 @@ class MemorySystem:
                 for vpn in [v for v, held in fetches.items() if held is slots]:
                     del fetches[vpn]
 
-    def code_slots(self, physical: int) -> list:
+    def code_slots(self, physical: int) -> CodePage:
         page = physical >> 12
         slots = self.code_pages.get(page)
         if slots is None:
-            slots = self.code_pages[page] = [None] * PAGE_SLOTS
+            slots = self.code_pages[page] = CodePage()
             self.flush_writes()  # stores to this page must now see the code
         return slots
 
@@ -145,6 +169,7 @@ class MemorySystem:
         def switch(maps: tuple[dict, dict, dict]) -> None:
             nonlocal reads, writes
             reads, writes = maps[0], maps[1]
+            system.current_reads, system.current_writes = reads, writes
 
         def device_load(pa: int, size: int, va: int) -> int:
             if not system.synced:
@@ -320,15 +345,25 @@ class MemorySystem:
         def store_conditional(a: int, size: int, value: int) -> int:
             a = _aligned(a, size, STORE_MISALIGNED)
             reservation, system.reservation = system.reservation, None
-            if reservation is None:
-                return 1  # no reservation: fail without touching memory, as QEMU
-            pa = system.translate(a, STORE, system.data_privilege())
-            if pa != reservation:
-                return 1
+            privilege = system.data_privilege()
+            # Zalrsc: "No SC instruction shall retire unless it passes memory
+            # permission checks, but it is UNSPECIFIED whether any side effects
+            # of implicit address translation [...] (such as setting a PTE D
+            # bit) occur on a failed SC". So even an SC that will fail checks
+            # its address as a store (page and access faults); a failing one
+            # sets no A/D bits. (QEMU 7.2 skips the checks when it fails: its
+            # issue #3323.)
+            pa = system.translate(a, STORE, privilege, update_ad=False)
+            if reservation is None or pa != reservation:
+                if not bus.is_ram(pa, size) and bus.device_at(pa) is None:
+                    raise Trap(ACCESS_FAULT_FOR[STORE], a)
+                return 1  # fails without touching memory
+            pa = system.translate(a, STORE, privilege)  # now with the A/D update
             store_physical(pa, size, value & ((1 << (8 * size)) - 1), a)
             return 0
 
         self.switch = switch
+        self.ram_views = {"ram": ram, "ram16": ram16, "ram32": ram32, "ram64": ram64}
         self.accessors: dict[str, Callable] = {
             "load_u8": load_u8, "load_s8": load_s8, "load_u16": load_u16,
             "load_s16": load_s16, "load_u32": load_u32, "load_s32": load_s32,
@@ -342,7 +377,7 @@ class MemorySystem:
         }
 
     # --- instruction fetch -------------------------------------------------
-    def fetch_slots(self, pc: int, privilege: int, fetches: dict) -> list:
+    def fetch_slots(self, pc: int, privilege: int, fetches: dict) -> CodePage:
         """The decoded-instruction slots of the page holding ``pc``
         (translating it for execution, which may raise the fetch's trap)."""
         pa = self.translate(pc, FETCH, privilege)

@@ -1,0 +1,44 @@
+"""``e``: what the user can take away — an SVG of the screen, the selected
+process's page table as xv6's vmprint prints it, and the trace as JSON lines."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from pathlib import Path
+from typing import Callable
+
+from machine.introspect.pagetable import vmprint
+
+from .session import Session
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def trace_lines(trace: list) -> list[str]:
+    """One JSON object per event, as ``cowtui --headless --json`` writes them."""
+    return [json.dumps({"event": _snake(type(e).__name__), **dataclasses.asdict(e)})
+            for e in trace]
+
+
+def export_all(session: Session, directory: Path, pid: int | None,
+               save_svg: Callable[[str, str], str]) -> list[Path]:
+    """Write the three files into ``directory``; returns their paths."""
+    directory = directory.expanduser()
+    directory.mkdir(parents=True, exist_ok=True)
+    stem = f"cowtui-{re.sub(r'[^A-Za-z0-9_.-]', '_', session.scenario.name)}-" \
+           f"{session.machine.icount}"
+    written = [Path(save_svg(f"{stem}.svg", str(directory)))]
+    process = next((p for p in session.view.processes() if p.pid == pid), None)
+    if process is not None and process.pagetable:
+        path = directory / f"{stem}-pid{pid}.vmprint.txt"
+        path.write_text(vmprint(session.view.read_page, process.pagetable))
+        written.append(path)
+    path = directory / f"{stem}-trace.jsonl"
+    lines = trace_lines(list(session.trace))
+    path.write_text("".join(line + "\n" for line in lines))
+    written.append(path)
+    return written

@@ -1,0 +1,44 @@
+"""The banner shown when a COW invariant breaks: which rule, what broke it,
+the instruction that did it. Escape dismisses it; Enter inspects the PTE."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from machine.introspect.events import Violation
+from machine.introspect.rules import RULES
+
+
+class ViolationBanner(Static):
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.violation: Violation | None = None
+        self.display = False
+
+    def show_violation(self, violation: Violation, where: str | None, source: str | None,
+                       instruction: str | None, more: int) -> None:
+        self.violation = violation
+        text = Text()
+        text.append(" INVARIANT VIOLATED ", "bold white on red")
+        text.append(f"  [{violation.rule}] ", "bold")
+        text.append(violation.message)
+        text.append(f"\n rule: {RULES.get(violation.rule, '?')}\n", "italic")
+        text.append(f" at instruction #{violation.icount:,}  pc {violation.pc:#x}")
+        if where:
+            text.append(f" {where}", "bold")
+        if instruction:
+            text.append(f"  {instruction}")
+        if source:
+            text.append(f"  ({source})")
+        if more:
+            text.append(f"  (+{more} more)", "dim")
+        text.append("\n i or click: inspect the PTE   escape: dismiss   c: continue", "dim")
+        self.update(text)
+        self.display = True
+
+    def dismiss(self) -> None:
+        self.display = False
+
+    def on_click(self) -> None:
+        self.app.run_action("inspect")

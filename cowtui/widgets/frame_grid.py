@@ -1,0 +1,197 @@
+"""The frames heat map: one character cell per physical frame.
+
+The glyph says what the frame is (free, kernel image, page table, user page,
+kernel-allocated); its background is the frame's refcount. Only visible rows
+are rendered (Line API). In compact mode runs of rows that are all free fold
+into one line, so 128 MiB (32768 frames) fits a pane and the frames that
+matter stay together. Hover or click a cell to see that frame.
+"""
+
+from __future__ import annotations
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from ..snapshot import FREE, KERNEL, OTHER, TABLE, USER_FRAME, FrameMap
+
+LABEL = 11   # "0x87f80000 "
+HEAT = ("", "on #1e5a32", "on #7a6a00", "on #a04800", "on #a01010")  # refcount 0, 1, 2, 3, 4+
+NEGATIVE = "on #8a0a8a"
+
+
+def heat(count: int) -> str:
+    if count >= 0x80:   # negative in the low byte: a double free
+        return NEGATIVE
+    return HEAT[min(count, 4)]
+
+
+def glyph(kind: int, count: int) -> tuple[str, str]:
+    """(character, style) of one frame; no wide glyphs, so the grid stays aligned."""
+    if kind == FREE:
+        return (".", "#5a5a5a") if count == 0 else ("!", "bold white " + heat(count))
+    if kind == KERNEL:
+        return "#", "#6c8ebf"
+    if kind == TABLE:
+        return "P", "bold white " + heat(count)
+    if kind == USER_FRAME:
+        if count == 0 or count >= 0x80:
+            return "!", "bold white " + (NEGATIVE if count else "on #a01010")
+        return ("u" if count == 1 else str(count) if count < 10 else "+"), "bold white " + heat(count)
+    return "k", "#c0c0c0 " + heat(count)
+
+
+LEGEND = (("free", "."), ("kernel", "#"), ("page table", "P"), ("user", "u"),
+          ("shared by N", "2-9"), ("kernel-allocated", "k"), ("bad", "!"))
+
+
+class FrameGrid(ScrollView, can_focus=True):
+    compact: reactive[bool] = reactive(True)
+
+    class Pointed(Message):
+        """The mouse is over a frame (clicked: the user chose it)."""
+
+        def __init__(self, frame: int | None, clicked: bool) -> None:
+            super().__init__()
+            self.frame, self.clicked = frame, clicked
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.frames: FrameMap | None = None
+        self.rows: list[tuple[str, int, int]] = []   # ('frames'|'gap', first index, count)
+        self.per_row = 64
+        self.marked: set[int] = set()               # frame indices to show reversed
+        self.chosen: int | None = None              # frame index clicked
+        self._styles: dict[tuple[int, int], tuple[str, Style]] = {}
+
+    # --- data -------------------------------------------------------------------
+    def show(self, frames: FrameMap) -> None:
+        old = self.frames
+        self.frames = frames
+        if old is None or old.kinds != frames.kinds or old.counts != frames.counts:
+            self._layout_rows()
+            self.refresh()
+
+    def mark(self, frames: list[int]) -> None:
+        if self.frames is None:
+            return
+        self.marked = {i for i in (self.frames.index(f) for f in frames) if i is not None}
+        self.refresh()
+
+    def watch_compact(self) -> None:
+        self._layout_rows()
+        self.refresh()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._layout_rows()
+
+    def _layout_rows(self) -> None:
+        room = max(8, self.scrollable_content_region.width - LABEL)
+        self.per_row = 1 << (room.bit_length() - 1)
+        rows: list[tuple[str, int, int]] = []
+        if self.frames is not None:
+            kinds, n, per = self.frames.kinds, len(self.frames.kinds), self.per_row
+            empty = bytes([FREE]) * per
+            counts = self.frames.counts
+            zero = bytes(per)
+            for first in range(0, n, per):
+                if self.compact and kinds[first:first + per] == empty[:min(per, n - first)] \
+                        and counts[first:first + per] == zero[:min(per, n - first)]:
+                    if rows and rows[-1][0] == "gap":
+                        rows[-1] = ("gap", rows[-1][1], rows[-1][2] + min(per, n - first))
+                        continue
+                    rows.append(("gap", first, min(per, n - first)))
+                else:
+                    rows.append(("frames", first, min(per, n - first)))
+        self.rows = rows
+        self.virtual_size = Size(LABEL + self.per_row, len(rows))
+
+    # --- drawing ------------------------------------------------------------------
+    def _cell(self, kind: int, count: int) -> tuple[str, Style]:
+        key = (kind, count)
+        cell = self._styles.get(key)
+        if cell is None:
+            character, style = glyph(kind, count)
+            cell = self._styles[key] = (character, Style.parse(style))
+        return cell
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        index = y + scroll_y
+        width = self.scrollable_content_region.width
+        if self.frames is None or index >= len(self.rows):
+            return Strip.blank(width)
+        what, first, count = self.rows[index]
+        base = self.frames.base
+        label = Segment(f"{base + (first << 12):#010x} ", Style(color="#808080"))
+        if what == "gap":
+            end = base + ((first + count) << 12) - 1
+            text = f"... {count} free frames to {end:#x} ..."
+            return Strip([label, Segment(text, Style(color="#5a5a5a", italic=True))]) \
+                .crop(scroll_x, scroll_x + width).extend_cell_length(width)
+        segments = [label]
+        kinds, counts = self.frames.kinds, self.frames.counts
+        run_text, run_style = "", None
+        for i in range(first, first + count):
+            character, style = self._cell(kinds[i], counts[i])
+            if i in self.marked or i == self.chosen:
+                style = style + Style(reverse=True, bold=True)
+            if style is run_style or style == run_style:
+                run_text += character
+            else:
+                if run_text:
+                    segments.append(Segment(run_text, run_style))
+                run_text, run_style = character, style
+        if run_text:
+            segments.append(Segment(run_text, run_style))
+        return Strip(segments).crop(scroll_x, scroll_x + width).extend_cell_length(width)
+
+    # --- pointing -------------------------------------------------------------------
+    def frame_at(self, x: int, y: int) -> int | None:
+        """The frame under content offset (x, y), if any."""
+        index = y + self.scroll_offset.y
+        if self.frames is None or not 0 <= index < len(self.rows) or x < LABEL:
+            return None
+        what, first, count = self.rows[index]
+        column = x + self.scroll_offset.x - LABEL
+        if what != "frames" or column >= count:
+            return None
+        return self.frames.base + ((first + column) << 12)
+
+    def row_of(self, frame: int) -> int | None:
+        if self.frames is None:
+            return None
+        i = self.frames.index(frame)
+        if i is None:
+            return None
+        for row, (what, first, count) in enumerate(self.rows):
+            if first <= i < first + count:
+                return row
+        return None
+
+    def scroll_to_frame(self, frame: int) -> None:
+        row = self.row_of(frame)
+        if row is not None:
+            self.scroll_to(y=max(0, row - self.scrollable_content_region.height // 2),
+                           animate=False)
+
+    def choose(self, frame: int | None) -> None:
+        self.chosen = self.frames.index(frame) if self.frames and frame is not None else None
+        self.refresh()
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        offset = event.get_content_offset(self)
+        if offset is not None:
+            self.post_message(self.Pointed(self.frame_at(offset.x, offset.y), False))
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        frame = self.frame_at(offset.x, offset.y) if offset is not None else None
+        if frame is not None:
+            self.choose(frame)
+            self.post_message(self.Pointed(frame, True))

@@ -1,0 +1,83 @@
+"""Frames pane: the heat map with its legend and a line about the frame pointed at."""
+
+from __future__ import annotations
+
+from rich.style import Style
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Static
+
+from ..ptefmt import flags_plain
+from ..snapshot import KIND_NAMES, FREE, FrameMap
+from .frame_grid import HEAT, LEGEND, FrameGrid, glyph
+from ..snapshot import KERNEL, TABLE, USER_FRAME, OTHER
+
+
+def legend() -> Text:
+    text = Text()
+    samples = {".": (FREE, 0), "#": (KERNEL, 1), "P": (TABLE, 1), "u": (USER_FRAME, 1),
+               "2-9": (USER_FRAME, 2), "k": (OTHER, 1), "!": (USER_FRAME, 0)}
+    for name, key in LEGEND:
+        kind, count = samples[key]
+        character, style = glyph(kind, count)
+        text.append(key if len(key) > 1 else character, Style.parse(style))
+        text.append(f" {name} ")
+    text.append("  refcount")
+    for count, bg in enumerate(HEAT):
+        if count:
+            text.append(f" {count}{'+' if count == 4 else ''} ", Style.parse("white " + bg))
+    return text
+
+
+def describe(frames: FrameMap, frame: int, cow_bit: int) -> Text:
+    i = frames.index(frame)
+    if i is None:
+        return Text(f"{frame:#x}: outside RAM")
+    text = Text()
+    text.append(f"frame {frame:#x}", "bold")
+    text.append(f"  {KIND_NAMES[frames.kinds[i]]}")
+    refcount = frames.refcount(frame)
+    if refcount is not None:
+        text.append(f"  refcount {refcount}", "bold red" if refcount > 1 else "")
+    for pid, va, pte in frames.mappings.get(frame, ()):
+        text.append(f"  | pid {pid} va {va:#x} {flags_plain(pte, cow_bit)}")
+    return text
+
+
+class FramesPane(Vertical):
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.frames: FrameMap | None = None
+        self.cow_bit = 8
+        self.pointed: int | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(legend(), id="frames-legend")
+        yield FrameGrid(id="frames-grid")
+        yield Static("hover or click a frame", id="frames-detail")
+
+    def show(self, frames: FrameMap, cow_bit: int) -> None:
+        self.frames, self.cow_bit = frames, cow_bit
+        self.query_one(FrameGrid).show(frames)
+        used = len(frames.kinds) - frames.kinds.count(FREE)
+        shared = sum(1 for m in frames.mappings.values() if len(m) > 1)
+        self.border_subtitle = f"{used} of {len(frames.kinds)} in use, {shared} shared"
+        if self.pointed is not None:
+            self.point(self.pointed)
+
+    def point(self, frame: int | None) -> None:
+        self.pointed = frame
+        if frame is not None and self.frames is not None:
+            self.query_one("#frames-detail", Static).update(describe(self.frames, frame,
+                                                                     self.cow_bit))
+
+    def jump_to(self, frame: int) -> None:
+        grid = self.query_one(FrameGrid)
+        grid.choose(frame)
+        grid.scroll_to_frame(frame)
+        self.point(frame)
+
+    def on_frame_grid_pointed(self, event: FrameGrid.Pointed) -> None:
+        if event.frame is not None:
+            self.point(event.frame)
