@@ -14,8 +14,9 @@ import re
 from .csr_names import CSR_NAMES
 from .decoder import Decoded, decode
 
-ABI_NAMES = ("zero ra sp gp tp t0 t1 t2 s0 s1 a0 a1 a2 a3 a4 a5 a6 a7 "
-             "s2 s3 s4 s5 s6 s7 s8 s9 s10 s11 t3 t4 t5 t6").split()
+ABI_NAMES = ("zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "s0", "s1", "a0", "a1",
+             "a2", "a3", "a4", "a5", "a6", "a7", "s2", "s3", "s4", "s5", "s6", "s7",
+             "s8", "s9", "s10", "s11", "t3", "t4", "t5", "t6")
 _FENCE_BITS = "iorw"
 _OPERAND = re.compile(r"^(@?)([a-z0-9_]*)(?:\(([a-z0-9_]+)\))?$")
 

@@ -57,7 +57,7 @@ class InstructionSpec:
             return False
         if self.where is None:
             return True
-        return bool(eval(self.where, {}, self.decode_fields(word)))  # noqa: S307 - our own table
+        return bool(eval(self.where, {}, self.decode_fields(word)))  # our own table's rule
 
 
 def _parse_encoding(encoding: str) -> tuple[int, int, tuple[Field, ...]]:

@@ -44,9 +44,32 @@ REG = {name: i for i, name in enumerate(ABI_NAMES)}
 REG.update({f"x{i}": i for i in range(32)})
 REG["fp"] = 8
 
-__all__ = ["Machine", "TrapRecord", "RAM", "CODE", "DATA", "M_VECTOR", "S_VECTOR",
-           "VCODE", "VDATA", "PCODE", "PDATA", "MACHINE", "SUPERVISOR", "USER", "M64",
-           "PTE_A", "PTE_D", "PTE_R", "PTE_U", "PTE_W", "PTE_X", "s64", "u64"]
+__all__ = [
+    "CODE",
+    "DATA",
+    "M64",
+    "MACHINE",
+    "M_VECTOR",
+    "PCODE",
+    "PDATA",
+    "PTE_A",
+    "PTE_D",
+    "PTE_R",
+    "PTE_U",
+    "PTE_W",
+    "PTE_X",
+    "RAM",
+    "REG",
+    "SUPERVISOR",
+    "S_VECTOR",
+    "USER",
+    "VCODE",
+    "VDATA",
+    "Machine",
+    "TrapRecord",
+    "s64",
+    "u64",
+]
 
 
 def u64(value: int) -> int:
@@ -139,7 +162,7 @@ class Machine:
         return self.end
 
     def run_code(self, text: str, privilege: int = MACHINE, at: int | None = None,
-                 phys: int | None = None, max_steps: int = 10_000, **regs: int) -> "Machine":
+                 phys: int | None = None, max_steps: int = 10_000, **regs: int) -> Machine:
         """Load ``text``, set registers, and step until the pc reaches the end of
         the code or a trap is taken. Under Sv39 (``enable_sv39``) code for S and
         U runs at VCODE (physically PCODE), else at CODE."""
@@ -155,7 +178,7 @@ class Machine:
         self.hart.pc = at
         return self.run_to_end(max_steps)
 
-    def run_to_end(self, max_steps: int = 10_000) -> "Machine":
+    def run_to_end(self, max_steps: int = 10_000) -> Machine:
         start = len(self.traps)
         for _ in range(max_steps):
             if self.hart.pc == self.end or len(self.traps) > start:

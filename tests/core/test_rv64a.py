@@ -6,7 +6,7 @@ import pytest
 
 from machine.isa.asm import asm
 
-from .harness import DATA, PDATA, SUPERVISOR, VDATA, Machine, PTE_A, PTE_R
+from .harness import DATA, PDATA, PTE_A, PTE_R, PTE_W, SUPERVISOR, VDATA, Machine
 
 NEG1 = (1 << 64) - 1
 MIN64 = 1 << 63
@@ -203,3 +203,38 @@ def test_atomics_under_sv39_fault_as_stores() -> None:
     m.run_code("lr.w a0, (a1)", SUPERVISOR, a1=VDATA + 0x20000)  # unmapped
     assert (m.trap.cause, m.trap.tval) == (13, VDATA + 0x20000)
     assert m.read(PDATA + 8, 8) == 0
+
+
+def test_store_clears_reservation_even_after_earlier_stores_to_the_page() -> None:
+    # the page was written before the LR (a fast store path may know it)
+    m = Machine()
+    m.run_code("sd a4, 8(a1); sd a4, 16(a1); lr.d a0, (a1); sd a4, 0(a1); "
+               "sc.d a2, a3, (a1)", a1=DATA, a3=9, a4=5)
+    assert m["a2"] != 0
+    assert m.read(DATA, 8) == 5
+
+
+def test_reservation_made_in_s_under_sv39() -> None:
+    m = Machine()
+    m.enable_sv39()
+    m.run_code("lr.w a0, (a1); sc.w a2, a3, (a1); lr.w a0, (a1); sw zero, 0(a1); "
+               "sc.w a4, a3, (a1)", SUPERVISOR, a1=VDATA + 0x40, a3=0x77)
+    assert not m.traps
+    assert m["a2"] == 0 and m["a4"] != 0
+    assert m.read(PDATA + 0x40, 4) == 0
+
+
+def test_failing_sc_still_checks_store_permission() -> None:
+    # Zalrsc: no SC retires unless it passes the memory permission checks
+    m = Machine()
+    tables = m.enable_sv39(data_flags=PTE_R | PTE_A)
+    pte = tables.map(0x3000_0000, PDATA + 0x3000, PTE_R | PTE_W)     # no A, no D yet
+    m.hart.translation_changed()
+    m.run_code("sc.w a0, a1, (a2)", SUPERVISOR, a2=VDATA)          # read-only page
+    assert (m.trap.cause, m.trap.tval) == (15, VDATA)
+    m.run_code("sc.d a0, a1, (a2)", SUPERVISOR, a2=0x3100_0000)    # unmapped
+    assert (m.trap.cause, m.trap.tval) == (15, 0x3100_0000)
+    m.run_code("sc.d a0, a1, (a2)", SUPERVISOR, a2=0x3000_0000, a1=5)
+    assert m.hart.pc == m.end and m["a0"] != 0
+    assert m.read(PDATA + 0x3000, 8) == 0
+    assert m.read(pte, 8) & PTE_W                                  # mapping unchanged

@@ -7,8 +7,17 @@ import pytest
 
 from machine.isa.asm import asm
 
-from .harness import (CODE, M_VECTOR, MACHINE, RAM, RAM_SIZE, S_VECTOR, SUPERVISOR,
-                      USER, Machine)
+from .harness import (
+    CODE,
+    M_VECTOR,
+    MACHINE,
+    RAM,
+    RAM_SIZE,
+    S_VECTOR,
+    SUPERVISOR,
+    USER,
+    Machine,
+)
 
 SIE, MIE, SPIE, MPIE, SPP = 1 << 1, 1 << 3, 1 << 5, 1 << 7, 1 << 8
 MPP_SHIFT = 11

@@ -24,14 +24,14 @@ from dataclasses import dataclass
 import pytest
 
 capstone = pytest.importorskip("capstone")
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from machine.isa.csr_names import CSR_NAMES, CSR_NUMBERS  # noqa: E402
-from machine.isa.decoder import ALL_SPECS  # noqa: E402
+from machine.isa.csr_names import CSR_NAMES, CSR_NUMBERS
+from machine.isa.decoder import ALL_SPECS
 
-from .canonical import Canonical, canonical, same  # noqa: E402
-from .canonical import ours as our_view  # noqa: E402
+from .canonical import Canonical, canonical, same
+from .canonical import ours as our_view
 
 CS = capstone.Cs(capstone.CS_ARCH_RISCV, capstone.CS_MODE_RISCV64 | capstone.CS_MODE_RISCVC)
 
