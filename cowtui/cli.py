@@ -26,6 +26,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--engine", choices=("interp", "blocks", "fast"), default="fast",
                         help="execution engine: the reference interpreter, compiled blocks, "
                              "or blocks with exact loop idioms (default)")
+    parser.add_argument("--cold", action="store_true",
+                        help="boot from scratch: don't restore (or record) the boot snapshot "
+                             "kept in ~/.cache/cowtui (headless runs always boot cold)")
     parser.add_argument("--headless", action="store_true",
                         help="run to the end without the UI: print faults, violations, summary")
     parser.add_argument("--console", action="store_true", help="headless: echo the guest console")
@@ -50,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
                 scenario.cow_bit = args.cow_bit
         scenario.engine = args.engine
         from .session import Session
-        session = Session(scenario)
+        session = Session(scenario, warm=not (args.cold or args.headless))
     except ScenarioError as error:
         print(f"cowtui: {error}", file=sys.stderr)
         return 2

@@ -39,9 +39,13 @@ class Summary:
         return all(held for _, held in self.expectations)
 
 
+BOOT_PROMPT = "$ "  # a boot snapshot is taken when the shell first prompts
+
+
 @dataclass
 class Session:
     scenario: Scenario
+    warm: bool = False  # restore (or record) a boot snapshot at the first shell prompt
     machine: Machine = field(init=False)
     view: KernelView = field(init=False)
     tracker: Tracker = field(init=False)
@@ -53,6 +57,11 @@ class Session:
                                                  engine=s.engine))
         except (ElfError, ValueError, OSError) as error:
             raise ScenarioError(str(error).splitlines()[0]) from None
+        self.restored_boot = False
+        self.snapshot_notice: str | None = None
+        self._snapshot_due = False
+        if self.warm:
+            self._restore_boot()
         self.view = KernelView(self.machine, s.refcount_symbol, s.cow_bit)
         self.tracker = Tracker(self.machine, self.view)
         self.trace: list = []
@@ -68,6 +77,35 @@ class Session:
         events.subscribe(ConsoleOutput, self._on_console)
         for kind in TRACE_EVENTS:
             events.subscribe(kind, self._record)
+        if self.restored_boot:
+            # the prompt was printed by the instruction before the snapshot
+            self._advance_script(self.machine.console_text(), self.machine.icount - 1)
+
+    # --- boot snapshots ------------------------------------------------------------
+    def _restore_boot(self) -> None:
+        from machine.snapshot import BootCache
+        self.boot_cache = BootCache()
+        restored, notice = self.boot_cache.restore(self.machine, BOOT_PROMPT)
+        self.snapshot_notice = notice
+        if notice is not None:  # a refused snapshot: start again from a fresh machine
+            s = self.scenario
+            self.machine = Machine(MachineConfig(kernel=s.kernel, disk=s.disk,
+                                                 ram_mib=s.ram_mib, engine=s.engine))
+        self.restored_boot = restored
+        self._snapshot_due = not restored
+
+    def run(self, max_instructions: int | None = None, until=None) -> RunResult:
+        """``machine.run``, plus taking the boot snapshot when its moment comes."""
+        result = self.machine.run(max_instructions=max_instructions, until=until)
+        if result.reason == "stopped" and self._snapshot_taking:
+            self._snapshot_taking = False
+            self.boot_cache.store(self.machine, BOOT_PROMPT)
+            if not self.finished:
+                more = None if max_instructions is None else max_instructions - result.instructions
+                if more is None or more > 0:
+                    again = self.run(more, until)
+                    return RunResult(again.reason, result.instructions + again.instructions)
+        return result
 
     # --- locations ---------------------------------------------------------------
     def resolve_location(self, text: str) -> int:
@@ -90,13 +128,24 @@ class Session:
         raise ScenarioError(f"breakpoint {text!r}: no such symbol, file:line or address")
 
     # --- the script and the trace ------------------------------------------------------
+    _snapshot_taking = False
+
     def _on_console(self, event: ConsoleOutput) -> None:
-        self.since_input += event.text
+        if self._snapshot_due and (self.since_input + event.text).endswith(BOOT_PROMPT):
+            # the first prompt: snapshot at the next instruction boundary, before any input
+            self._snapshot_due = False
+            self._snapshot_taking = True
+            self.machine.request_stop()
+        self._advance_script(event.text, event.icount)
+
+    def _advance_script(self, text: str, icount: int) -> None:
+        self.since_input += text
         steps = self.scenario.console
         if self.step_index < len(steps):
             step = steps[self.step_index]
             if step.wait in self.since_input:
-                self.machine.feed_console(step.type, at_icount=event.icount + 1)
+                # typed at the next instruction: the same instruction in every run
+                self.machine.feed_console(step.type, at_icount=icount + 1)
                 self.since_input = ""
                 self.step_index += 1
                 if self.step_index == len(steps):
@@ -123,7 +172,7 @@ class Session:
             budget = self.budget_left()
             if budget == 0:
                 return "budget"
-            result: RunResult = self.machine.run(max_instructions=min(budget, 2_000_000))
+            result: RunResult = self.run(max_instructions=min(budget, 2_000_000))
             if progress is not None:
                 progress(self.machine.icount, self.scenario.stop_instructions)
             if self.finished:

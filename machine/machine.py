@@ -103,6 +103,23 @@ class Machine:
         self.hart.x[10] = self.hart.hartid  # a0 = hart id, as QEMU's reset vector
         self.hart.x[11] = 0  # a1 would point at the device tree; there is none
 
+    def devices(self) -> dict:
+        """The board's devices by name (for snapshots and inspection)."""
+        found = {"clint": self.clint, "plic": self.plic, "uart": self.uart,
+                 "finisher": self.finisher}
+        if self.disk is not None:
+            found["virtio_blk"] = self.disk
+        return found
+
+    def save_snapshot(self, path: str | os.PathLike[str]) -> None:
+        from .snapshot import save
+        save(self, path)
+
+    def load_snapshot(self, path: str | os.PathLike[str]) -> None:
+        """Restore a snapshot of this machine; SnapshotError (one line) if unusable."""
+        from .snapshot import load
+        load(self, path)
+
     # --- Clock (for the CLINT): mtime is the instruction count ---------------
     def now(self) -> int:
         return self.hart.time()
