@@ -1,6 +1,6 @@
 """The cost of watching memory for events when nothing watched is written.
 
-Runs the loops of bench/interpreter_mips.py (S-mode, Sv39, 4 KiB pages) on a
+Runs the loops of bench/loops.py (S-mode, Sv39, 4 KiB pages) on a
 whole Machine, twice: with no event subscriber and no watched page, and with
 a MemoryWrite subscriber and 64 page-table pages watched (the address
 space's own tables plus 60 more, as the app watches every process's page
@@ -25,7 +25,7 @@ ROOT = os.path.join(os.path.dirname(__file__), "..")
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.dirname(__file__))
 
-from interpreter_mips import CODE, LIST, LOOPS, VBASE
+from loops import CODE, LIST, LOOPS, VBASE
 
 from machine.events import MemoryWrite
 from machine.isa.asm import assemble

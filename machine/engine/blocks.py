@@ -28,6 +28,7 @@ from ..isa.decoder import Decoded, decode
 from ..isa.fields import SNIPPET_NAME
 from .codegen import Naming, indent, rewrite
 from .idioms import IdiomRunner, analyse
+from .interpreter import csr_needs_sync_expression
 
 if TYPE_CHECKING:
     from ..hart import Hart
@@ -126,7 +127,13 @@ def _instruction_code(word: int, offset: int) -> str:
 
 def _may_trap(decoded: Decoded) -> bool:
     kind = decoded.base.kind
-    return bool(kind & {"load", "store"}) or decoded.base.name.startswith(("amo", "lr.", "sc."))
+    return bool(kind & {"load", "store", "csr"}) or \
+        decoded.base.name.startswith(("amo", "lr.", "sc."))
+
+
+def _csr_needs_sync(decoded: Decoded) -> bool:
+    operands = {SNIPPET_NAME.get(k, k): v for k, v in decoded.base_operands.items()}
+    return bool(eval(csr_needs_sync_expression(decoded.base), {}, operands))  # noqa: S307
 
 
 class BlockCompiler:
@@ -177,6 +184,8 @@ class BlockCompiler:
             decoded = decode(word) if word is not None else None
             if decoded is None or "system" in decoded.base.kind:
                 break
+            if "csr" in decoded.base.kind and _csr_needs_sync(decoded):
+                break  # writes and time-dependent reads run synced, in the interpreter
             kind = decoded.base.kind
             if "branch" in kind:
                 target = offset + decoded.base_operands["imm_b"]

@@ -38,6 +38,19 @@ def snippet_parameters(spec: InstructionSpec) -> list[str]:
     return [SNIPPET_NAME.get(f.name, f.name) for f in spec.fields]
 
 
+# CSRs whose value depends on the instruction count or device lines:
+# cycle, time, instret, mcycle, minstret, mip, sip.
+TIME_DEPENDENT_CSRS = (0xC00, 0xC01, 0xC02, 0xB00, 0xB02, 0x344, 0x144)
+
+
+def csr_needs_sync_expression(spec: InstructionSpec) -> str:
+    """Python expression (over the operands) telling whether this CSR
+    instruction must run synced: it writes, or it reads a time-dependent CSR."""
+    writes = "True" if spec.name in ("csrrw", "csrrwi") else (
+        "rs1 != 0" if spec.name in ("csrrs", "csrrc") else "zimm != 0")
+    return f"({writes}) or csr in {TIME_DEPENDENT_CSRS}"
+
+
 def factory_source(spec: InstructionSpec, length: int) -> str:
     """Python source of ``make_<name>(operands..., INSN)`` returning the op."""
     naming = INTERPRETER_NAMING[length]
@@ -45,12 +58,18 @@ def factory_source(spec: InstructionSpec, length: int) -> str:
     lines = []
     if "system" in spec.kind:
         lines.append("if not system.synced:\n    raise NeedSync")
+    elif "csr" in spec.kind:
+        # A CSR read that writes nothing and reads no time-dependent CSR needs
+        # neither the counters nor an interrupt check afterwards.
+        lines.append("if needs_sync and not system.synced:\n    raise NeedSync")
     if rewritten.jumps:
         lines.append(f"npc = pc + {length}")
     lines.append(rewritten.body)
     lines.append("return npc" if rewritten.jumps else f"return pc + {length}")
     params = ", ".join(snippet_parameters(spec) + ["INSN"])
     head = [f"def make({params}):"]
+    if "csr" in spec.kind:
+        head.append(f"    needs_sync = {csr_needs_sync_expression(spec)}")
     if rewritten.writes_rd:
         head.append(f"    _rd = rd or {X0_SINK}")
     return "\n".join(head + ["    def op(pc):", indent("\n".join(lines), 8), "    return op"])

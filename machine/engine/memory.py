@@ -322,6 +322,12 @@ class MemorySystem:
 
         def amo(a: int, size: int, update: Callable[[int], int]) -> int:
             a = _aligned(a, size, STORE_MISALIGNED)
+            off = writes.get(a >> 12)
+            if off is not None:  # a page the store path already allows: no walk
+                o = off | (a & 4095)
+                old = int.from_bytes(ram[o:o + size], "little")
+                ram[o:o + size] = (update(old) & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
+                return old
             pa = system.translate(a, STORE, system.data_privilege())
             if bus.is_ram(pa, size):
                 offset = pa - ram_base

@@ -19,7 +19,7 @@ for _name, _f3, _source, _op, _writes in (
     operand = "rs1" if _source == "RS1" else "zimm"
     declare(SPECS, _name, f"rd {operand} csr 14..12={_f3} 6..0=0x73", f"rd,csr,{operand}",
             f"RD = hart.csr_access(csr, '{_op}', {_source}, {reads}, {_writes}, INSN)",
-            ext="Zicsr", kind="system")
+            ext="Zicsr", kind="csr")
 
 declare(SPECS, "fence.i", "imm_i rs1 14..12=1 rd 6..0=0x0f", "",
         "hart.fence_i()", ext="Zifencei", kind="system")

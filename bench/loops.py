@@ -1,10 +1,11 @@
-"""Interpreter speed on three guest loops in S-mode under Sv39 (4 KiB pages).
+"""Three guest loops in S-mode under Sv39 (4 KiB pages), for the engine benches.
 
   memset:  a byte store loop over 4 KiB pages (as xv6's memset compiles)
   copy:    a byte copy loop between pages (as memmove compiles)
   listwalk: a branchy linked-list walk summing values
 
-Prints MIPS per loop. Run: python bench/interpreter_mips.py [instructions]
+``build(loop, engine)`` returns a hart ready to run one; run this file for the
+interpreter's MIPS alone: python bench/loops.py [instructions]
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ LOOPS = {
 }
 
 
-def build(name: str) -> Hart:
+def build(name: str, engine: str = "interp") -> Hart:
     bus = Bus(RAM, 8 << 20)
     tables = PageTableBuilder(bus, RAM + 0x400000)
     tables.map_range(VBASE, RAM, 0x400000, RWX | PTE_A | PTE_D)
@@ -67,6 +68,7 @@ def build(name: str) -> Hart:
         off = node - VBASE
         bus.ram[off:off + 16] = nxt.to_bytes(8, "little") + (i * 7).to_bytes(8, "little")
     hart = Hart(bus)
+    hart.engine = engine
     hart.csr.satp = tables.satp
     hart.set_privilege(SUPERVISOR)
     hart.translation_changed()

@@ -1,0 +1,115 @@
+"""The engines side by side: the table issue 8 asks for.
+
+  python bench/engines.py            # everything (about a minute on a quiet machine)
+  python bench/engines.py --quick    # loops only
+
+Prints, for the interpreter (interp), compiled blocks (blocks) and blocks
+with loop idioms (fast): MIPS on the memset / copy / list-walk loops under
+Sv39; the teaching kernel's boot to the shell prompt and the default
+scenario, headless; and the cold and warm (boot snapshot) start of a session.
+Times are process CPU seconds (the best of a few runs), so another busy
+process on the machine disturbs them less than wall time would.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.dirname(__file__))
+
+from loops import LOOPS, build  # noqa: E402
+
+ENGINES = ("interp", "blocks", "fast")
+
+
+def cpu_time(work, repeat: int = 3) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.process_time()
+        work()
+        best = min(best, time.process_time() - start)
+    return best
+
+
+def loop_mips(loop: str, engine: str) -> float:
+    count = {"interp": 1_000_000, "blocks": 3_000_000}.get(engine, 3_000_000)
+    if engine == "fast" and loop != "listwalk":
+        count = 300_000_000  # idioms: effective instructions, the loop's own count
+
+    def work() -> None:
+        hart = build(loop, engine)
+        hart.run(50_000)  # warm: decode, compile, fill the TLBs
+        hart.run(count)
+    return count / cpu_time(work) / 1e6
+
+
+def boot_seconds(engine: str) -> tuple[float, int]:
+    from machine.guest import bundled_disk, bundled_kernel
+    from machine.machine import Machine, MachineConfig
+    result = {}
+
+    def work() -> None:
+        m = Machine(MachineConfig(kernel=bundled_kernel(), disk=bundled_disk(), engine=engine))
+        m.run(max_instructions=50_000_000, until=lambda: m.console_text().endswith("$ "))
+        result["n"] = m.icount
+    return cpu_time(work, 2), result["n"]
+
+
+def scenario_seconds(engine: str) -> float:
+    from cowtui.scenario import DEFAULT_SCENARIO, load_scenario
+    from cowtui.session import Session
+
+    def work() -> None:
+        scenario = load_scenario(DEFAULT_SCENARIO)
+        scenario.engine = engine
+        Session(scenario).run_to_end()
+    return cpu_time(work, 2)
+
+
+def start_seconds() -> tuple[float, float]:
+    from cowtui.scenario import DEFAULT_SCENARIO, load_scenario
+    from cowtui.session import Session
+    os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp()
+
+    def to_prompt() -> Session:
+        session = Session(load_scenario(DEFAULT_SCENARIO), warm=True)
+        if not session.restored_boot:
+            session.run(max_instructions=50_000_000, until=lambda: not session._snapshot_due
+                        and not session._snapshot_taking)
+        return session
+
+    start = time.perf_counter()
+    first = to_prompt()
+    cold = time.perf_counter() - start
+    assert not first.restored_boot
+    start = time.perf_counter()
+    second = to_prompt()
+    warm = time.perf_counter() - start
+    assert second.restored_boot
+    return cold, warm
+
+
+def main() -> None:
+    quick = "--quick" in sys.argv
+    print(f"{'':24s}" + "".join(f"{e:>12s}" for e in ENGINES))
+    for loop in LOOPS:
+        figures = [loop_mips(loop, e) for e in ENGINES]
+        print(f"{loop + ' loop (MIPS)':24s}" + "".join(f"{f:12.1f}" for f in figures))
+    if quick:
+        return
+    boots = [boot_seconds(e) for e in ENGINES]
+    print(f"{'boot to $ (s)':24s}" + "".join(f"{b[0]:12.2f}" for b in boots)
+          + f"   ({boots[0][1]:,} instructions)")
+    print(f"{'default scenario (s)':24s}" + "".join(f"{scenario_seconds(e):12.2f}"
+                                                   for e in ENGINES))
+    cold, warm = start_seconds()
+    print(f"session start to the prompt: cold {cold:.2f} s, warm (boot snapshot) {warm:.2f} s"
+          " (wall time)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,136 @@
+"""The app's responsiveness and what live panes cost the guest.
+
+  step latency: key press 's' -> every pane updated (Pilot, headless
+                terminal 160x50), after running to the first COW fault so
+                the panes have processes, page tables and frames to show;
+                also split into machine step / snapshot / pane updates.
+  pause:        key press 'space' while running -> the app shows PAUSED.
+  throughput:   the scenario from reset to its end, headless (Session.run_to_end)
+                vs in the app with every pane live (key 'c').
+
+Run: python bench/ui_latency.py [SCENARIO]   (default: the bundled default scenario)
+Targets (issue 7): step <= 30 ms; live >= 70 % of headless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+
+from textual.events import Key  # noqa: E402
+
+from cowtui.app import CowtuiApp  # noqa: E402
+from cowtui.scenario import DEFAULT_SCENARIO, load_scenario  # noqa: E402
+from cowtui.session import Session  # noqa: E402
+from machine.introspect.events import PageFault  # noqa: E402
+
+SIZE = (160, 50)
+STEPS = 60
+
+
+def session(path) -> Session:
+    return Session(load_scenario(path))
+
+
+def headless_mips(path) -> tuple[int, float]:
+    s = session(path)
+    start = time.perf_counter()
+    s.run_to_end()
+    return s.machine.icount, time.perf_counter() - start
+
+
+async def live_mips(path) -> tuple[int, float, list[float]]:
+    app = CowtuiApp(session(path))
+    pauses: list[float] = []
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        start = time.perf_counter()
+        await pilot.press("c")
+        await app.workers.wait_for_complete()
+        elapsed = time.perf_counter() - start
+        await pilot.pause()
+        instructions = app.session.machine.icount
+        # pause latency: run on, then press space and wait for PAUSED
+        for _ in range(8):
+            await pilot.press("c")
+            await asyncio.sleep(0.3)
+            shown = asyncio.get_running_loop().create_future()
+            t0 = time.perf_counter()
+            app._driver.send_message(Key("space", " "))
+            while app.running:
+                await asyncio.sleep(0.001)
+            app.call_after_refresh(lambda: shown.set_result(time.perf_counter()))
+            pauses.append(await shown - t0)
+    return instructions, elapsed, pauses
+
+
+async def step_latency(path) -> tuple[list[float], dict[str, list[float]]]:
+    s = session(path)
+    s.machine.events.subscribe(PageFault, lambda e: s.machine.request_stop())
+    s.machine.run(max_instructions=s.scenario.stop_instructions)
+    app = CowtuiApp(s)
+    times: list[float] = []
+    parts: dict[str, list[float]] = {"machine step": [], "snapshot": [], "panes": []}
+    shown: asyncio.Future | None = None
+    step = app.action_step
+
+    def timed_step() -> None:
+        # the panes are on screen once the refresh after the step has run
+        step()
+        app.call_after_refresh(lambda: shown.set_result(time.perf_counter()))
+
+    app.action_step = timed_step
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        for _ in range(STEPS):
+            shown = asyncio.get_running_loop().create_future()
+            start = time.perf_counter()
+            app._driver.send_message(Key("s", "s"))   # as a terminal delivers a key
+            times.append(await shown - start)
+            await pilot.pause()
+        # the same work, timed piece by piece
+        for _ in range(STEPS):
+            t0 = time.perf_counter()
+            stop = app.runner.step()
+            t1 = time.perf_counter()
+            snap = app.builder.build(running=False)
+            t2 = time.perf_counter()
+            app.stopped(stop, snap)
+            await pilot.pause()
+            t3 = time.perf_counter()
+            parts["machine step"].append(t1 - t0)
+            parts["snapshot"].append(t2 - t1)
+            parts["panes"].append(t3 - t2)
+    return times, parts
+
+
+def ms(values: list[float]) -> str:
+    return (f"median {statistics.median(values) * 1e3:6.1f} ms  "
+            f"p90 {sorted(values)[int(len(values) * 0.9)] * 1e3:6.1f} ms  "
+            f"max {max(values) * 1e3:6.1f} ms")
+
+
+def main() -> None:
+    path = sys.argv[1] if len(sys.argv) > 1 else DEFAULT_SCENARIO
+    times, parts = asyncio.run(step_latency(path))
+    print(f"step latency, key 's' -> panes updated ({STEPS} steps): {ms(times)}")
+    for name, values in parts.items():
+        print(f"  {name:<13} {ms(values)}")
+    n_headless, t_headless = headless_mips(path)
+    n_live, t_live, pauses = asyncio.run(live_mips(path))
+    mips_headless = n_headless / t_headless / 1e6
+    mips_live = n_live / t_live / 1e6
+    print(f"pause latency, key 'space' -> PAUSED: {ms(pauses)}")
+    print(f"throughput headless:   {n_headless:,} instructions in {t_headless:.2f} s = "
+          f"{mips_headless:.2f} MIPS")
+    print(f"throughput panes live: {n_live:,} instructions in {t_live:.2f} s = "
+          f"{mips_live:.2f} MIPS ({mips_live / mips_headless:.0%} of headless)")
+
+
+if __name__ == "__main__":
+    main()
