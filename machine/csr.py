@@ -46,6 +46,15 @@ PMPCFG_BYTE_MASK = 0x9F  # L, A, X, W, R: bits 6..5 are reserved zero
 
 COUNTER_CYCLE, COUNTER_TIME, COUNTER_INSTRET = 0, 1, 2
 
+# Writes after which the hart must look again at pending interrupts, timer
+# deadlines or its translation maps before the next instruction. mstatus and
+# sstatus only when they set an interrupt-enable bit (a change of MPRV, SUM,
+# MXR or MPP already picks new maps in write_mstatus).
+_RECHECK_AFTER_WRITE = frozenset(N[name] for name in (
+    "mie", "sie", "mip", "sip", "mideleg", "medeleg", "stimecmp", "menvcfg", "satp",
+    "mcounteren"))
+_STATUS = frozenset((N["mstatus"], N["sstatus"]))
+
 
 class CsrFile:
     def __init__(self, hart: "Hart", hartid: int) -> None:
@@ -98,7 +107,11 @@ class CsrFile:
                 new = old | operand
             else:
                 new = old & ~operand
+            status_before = self.mstatus
             _WRITERS[number](self, new & M64)
+            if number in _RECHECK_AFTER_WRITE or (
+                    number in _STATUS and (self.mstatus & ~status_before) & (SIE | MIE)):
+                self.hart.recheck_needed = True
         return old
 
     def _permitted(self, number: int, privilege: int) -> bool:

@@ -39,6 +39,7 @@ class Hart:
         self.memory = MemorySystem(self, bus)
         self.fetch_map: dict = {}
         self.stop_requested = False
+        self.recheck_needed = False  # set by CSR writes that matter to interrupts
         self.idle_forever = False
         self.breakpoints: set[int] = set()  # physical addresses
         self.breakpoint_hit: int | None = None  # pc of the breakpoint that stopped the loop

@@ -28,7 +28,7 @@ from ..isa.decoder import Decoded, decode
 from ..isa.fields import SNIPPET_NAME
 from .codegen import Naming, indent, rewrite
 from .idioms import IdiomRunner, analyse
-from .interpreter import csr_needs_sync_expression
+from .interpreter import SYNCED_CSRS, Recheck, csr_writes_expression
 
 if TYPE_CHECKING:
     from ..hart import Hart
@@ -132,8 +132,10 @@ def _may_trap(decoded: Decoded) -> bool:
 
 
 def _csr_needs_sync(decoded: Decoded) -> bool:
+    """CSR writes and synced CSRs end a block: the interpreter runs them."""
     operands = {SNIPPET_NAME.get(k, k): v for k, v in decoded.base_operands.items()}
-    return bool(eval(csr_needs_sync_expression(decoded.base), {}, operands))  # noqa: S307
+    writes = eval(csr_writes_expression(decoded.base), {}, operands)  # noqa: S307
+    return bool(writes) or operands["csr"] in SYNCED_CSRS
 
 
 class BlockCompiler:
@@ -408,6 +410,8 @@ class BlockEngine:
                             ops[slot] = op
                     pc = op(pc)
                     n += 1
+            except Recheck as done:  # (only from the interpreter's ops)
+                n, pc = n + 1, done.npc
             except NeedSync:
                 if in_block:  # finish the instructions before it, then run it synced
                     n, pc = n + state.done, state.pc
@@ -419,6 +423,8 @@ class BlockEngine:
                     if hart.idle_forever:
                         break
                     pc, n = next_pc, hart.icount + 1
+                except Recheck as done:  # synced anyway: nothing more to do
+                    pc, n = done.npc, hart.icount + 1
                 except Trap as trap:
                     pc = hart.take_exception(trap, pc)
                     n = hart.icount + 1

@@ -38,17 +38,24 @@ def snippet_parameters(spec: InstructionSpec) -> list[str]:
     return [SNIPPET_NAME.get(f.name, f.name) for f in spec.fields]
 
 
-# CSRs whose value depends on the instruction count or device lines:
-# cycle, time, instret, mcycle, minstret, mip, sip.
-TIME_DEPENDENT_CSRS = (0xC00, 0xC01, 0xC02, 0xB00, 0xB02, 0x344, 0x144)
+# CSRs that need the hart synced (exact count and pc): those whose value
+# depends on the instruction count or device lines (cycle, time, instret,
+# mcycle, minstret, mip, sip) and satp, whose writes are published as events.
+SYNCED_CSRS = (0xC00, 0xC01, 0xC02, 0xB00, 0xB02, 0x344, 0x144, 0x180)
 
 
-def csr_needs_sync_expression(spec: InstructionSpec) -> str:
-    """Python expression (over the operands) telling whether this CSR
-    instruction must run synced: it writes, or it reads a time-dependent CSR."""
-    writes = "True" if spec.name in ("csrrw", "csrrwi") else (
+class Recheck(Exception):
+    """Raised after a CSR write that may enable an interrupt, move a timer
+    deadline or change translation: the loop looks around before going on."""
+
+    def __init__(self, npc: int) -> None:
+        self.npc = npc
+
+
+def csr_writes_expression(spec: InstructionSpec) -> str:
+    """Python expression (over the operands): does this CSR instruction write?"""
+    return "True" if spec.name in ("csrrw", "csrrwi") else (
         "rs1 != 0" if spec.name in ("csrrs", "csrrc") else "zimm != 0")
-    return f"({writes}) or csr in {TIME_DEPENDENT_CSRS}"
 
 
 def factory_source(spec: InstructionSpec, length: int) -> str:
@@ -59,17 +66,20 @@ def factory_source(spec: InstructionSpec, length: int) -> str:
     if "system" in spec.kind:
         lines.append("if not system.synced:\n    raise NeedSync")
     elif "csr" in spec.kind:
-        # A CSR read that writes nothing and reads no time-dependent CSR needs
-        # neither the counters nor an interrupt check afterwards.
+        # Most CSR accesses need no synced hart; a write that matters to
+        # interrupts or translation says so through hart.recheck_needed.
         lines.append("if needs_sync and not system.synced:\n    raise NeedSync")
     if rewritten.jumps:
         lines.append(f"npc = pc + {length}")
     lines.append(rewritten.body)
+    if "csr" in spec.kind:
+        lines.append(f"if hart.recheck_needed:\n    hart.recheck_needed = False\n"
+                     f"    raise Recheck(pc + {length})")
     lines.append("return npc" if rewritten.jumps else f"return pc + {length}")
     params = ", ".join(snippet_parameters(spec) + ["INSN"])
     head = [f"def make({params}):"]
     if "csr" in spec.kind:
-        head.append(f"    needs_sync = {csr_needs_sync_expression(spec)}")
+        head.append(f"    needs_sync = csr in {SYNCED_CSRS}")
     if rewritten.writes_rd:
         head.append(f"    _rd = rd or {X0_SINK}")
     return "\n".join(head + ["    def op(pc):", indent("\n".join(lines), 8), "    return op"])
@@ -84,6 +94,7 @@ class Interpreter:
         self.hart = hart
         self.namespace: dict = {
             "x": hart.x, "hart": hart, "system": hart.memory, "NeedSync": NeedSync,
+            "Recheck": Recheck,
             "div64": arith.div64, "rem64": arith.rem64, "divu64": arith.divu64,
             "remu64": arith.remu64,
         }
@@ -178,6 +189,8 @@ class Interpreter:
                     pc = op(pc)
                 else:
                     n = limit
+            except Recheck as done:  # the op completed: count it, then look around
+                n, pc = n + 1, done.npc
             except NeedSync:
                 hart.icount, hart.pc = n, pc
                 memory.synced = True
@@ -186,6 +199,8 @@ class Interpreter:
                     if hart.idle_forever:  # wfi with nothing that could wake it
                         break
                     pc, n = next_pc, hart.icount + 1
+                except Recheck as done:  # synced anyway: nothing more to do
+                    pc, n = done.npc, hart.icount + 1
                 except Trap as trap:
                     pc = hart.take_exception(trap, pc)
                     n = hart.icount + 1
