@@ -13,7 +13,7 @@ A scenario is YAML (loaded with ``yaml.safe_load``)::
       - {wait: "$ ", type: "cowdemo\\n"}
     breakpoints: [cowfault]         # symbol, file:line or address: the app stops there
     stop:
-      console: "$ "                 # after the script, stop when this text appears
+      console: "$ "                 # after the script, stop when this text (or one of a list) appears
       instructions: 100000000       # budget
     expect:
       console: ["cowdemo: ok"]      # lines that must appear
@@ -76,7 +76,7 @@ class Scenario:
     engine: str = "fast"
     console: list[ConsoleStep] = field(default_factory=list)
     breakpoints: list[str] = field(default_factory=list)
-    stop_console: str | None = None
+    stop_console: list[str] = field(default_factory=list)
     stop_instructions: int = 200_000_000
     expect_console: list[str] = field(default_factory=list)
     expect_violations: list[str] | None = None
@@ -211,9 +211,10 @@ def load_scenario(path: str | Path) -> Scenario:
         if key not in ("console", "instructions"):
             raise r.fail("stop", f"unknown key '{key}' (known: console, instructions)")
     if "console" in stop:
-        if not isinstance(stop["console"], str):
-            raise r.fail("stop", "console: expected text")
-        scenario.stop_console = stop["console"]
+        texts = stop["console"] if isinstance(stop["console"], list) else [stop["console"]]
+        if not texts or not all(isinstance(t, str) and t for t in texts):
+            raise r.fail("stop", "console: expected text or a list of texts")
+        scenario.stop_console = texts
     if "instructions" in stop:
         if not isinstance(stop["instructions"], int) or stop["instructions"] <= 0:
             raise r.fail("stop", "instructions: expected a positive whole number")

@@ -14,8 +14,13 @@ from dataclasses import dataclass, field
 
 from machine.elf import ElfError
 from machine.events import ConsoleOutput
-from machine.introspect.events import (FaultResolved, PageFault, ProcessExited, ProcessForked,
-                                       Violation)
+from machine.introspect.events import (
+    FaultResolved,
+    PageFault,
+    ProcessExited,
+    ProcessForked,
+    Violation,
+)
 from machine.introspect.kernel_view import KernelView
 from machine.introspect.tracker import Tracker
 from machine.machine import Machine, MachineConfig, RunResult
@@ -150,7 +155,7 @@ class Session:
                 self.step_index += 1
                 if self.step_index == len(steps):
                     self.script_done = True
-        elif self.scenario.stop_console and self.scenario.stop_console in self.since_input:
+        elif any(text in self.since_input for text in self.scenario.stop_console):
             self.finished = True
             self.machine.request_stop()
 

@@ -19,6 +19,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from elftools.dwarf.dwarfinfo import DWARFInfo
 from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
 
@@ -80,7 +81,7 @@ class ElfImage:
         self._lock = threading.RLock()
         self._dwarf_state: str = "unread"  # unread, absent, ready, failed
         self._dwarf_error: str | None = None
-        self._dwarf: object | None = None
+        self._dwarf: DWARFInfo | None = None
         self._lines: LineTable | None = None
         self._types: DwarfTypes | None = None
 
@@ -363,7 +364,7 @@ class ElfImage:
         with self._lock:
             return types.named_type(kind, name)
 
-    def _dwarf_info(self) -> object | None:
+    def _dwarf_info(self) -> DWARFInfo | None:
         with self._lock:
             if self._dwarf_state == "unread":
                 try:
@@ -391,7 +392,7 @@ class ElfImage:
                 if dwarf is None:
                     return None
                 try:
-                    self._lines = LineTable.build(dwarf, self.contains)  # type: ignore[arg-type]
+                    self._lines = LineTable.build(dwarf, self.contains)
                 except PARSE_ERRORS as exc:
                     self._dwarf_state = "failed"
                     self._dwarf = None
@@ -411,7 +412,7 @@ class ElfImage:
                     return None
                 try:
                     self._types = DwarfTypes(
-                        dwarf,  # type: ignore[arg-type]
+                        dwarf,
                         self._symbol_address,
                         little_endian=self._elf.little_endian,
                     )

@@ -93,7 +93,10 @@ class SymbolTable:
         self._by_name = by_name
 
         # One candidate per address (the best-ranked), sorted by address.
-        code.sort(key=lambda c: (c[0].address, _code_rank(c[0]), c[0].name))
+        # Ties between labels at one address (xv6: trampoline, _trampoline
+        # and uservec): no leading underscore, then the last one defined.
+        order = {id(sym): i for i, (sym, _) in enumerate(code)}
+        code.sort(key=lambda c: (c[0].address, _code_rank(c[0]), -order[id(c[0])]))
         self._code: list[tuple[Symbol, tuple[int, int] | None]] = []
         for entry in code:
             if self._code and self._code[-1][0].address == entry[0].address:
@@ -132,9 +135,10 @@ def _rank(sym: Symbol) -> tuple[int, int]:
     return (_BINDING_RANK[sym.binding], _TYPE_RANK[sym.type])
 
 
-def _code_rank(sym: Symbol) -> tuple[int, int, int]:
+def _code_rank(sym: Symbol) -> tuple[int, int, int, int]:
     return (
         0 if sym.type == "func" else 1,
         0 if sym.size else 1,
         _BINDING_RANK[sym.binding],
+        1 if sym.name.startswith("_") else 0,
     )

@@ -222,6 +222,49 @@ def _describe(t: TypeInfo, inner: str) -> str:
     return base + inner
 
 
+_LOCAL_REFS = {
+    "DW_FORM_ref1",
+    "DW_FORM_ref2",
+    "DW_FORM_ref4",
+    "DW_FORM_ref8",
+    "DW_FORM_ref_udata",
+}
+
+
+def _children(die: DIE) -> Iterator[DIE]:
+    """A DIE's children. Like pyelftools' ``iter_children`` (which skips a
+    child's subtree through its DW_AT_sibling), but a damaged DW_AT_sibling
+    pointing backwards cannot make it walk the same DIEs forever: then the
+    subtree is skipped by scanning it."""
+    if not die.has_children:
+        return
+    cu = die.cu
+    end = cu.cu_offset + cu.size
+    offset = die.offset + die.size
+    while offset < end:
+        child = cu.get_DIE_from_refaddr(offset)
+        if child.is_null():
+            return
+        yield child
+        offset = child.offset + child.size
+        if not child.has_children:
+            continue
+        sibling = child.attributes.get("DW_AT_sibling")
+        target = None
+        if sibling is not None and sibling.form in _LOCAL_REFS:
+            target = cu.cu_offset + sibling.raw_value
+        elif sibling is not None and sibling.form == "DW_FORM_ref_addr":
+            target = sibling.raw_value
+        if target is not None and offset <= target <= end:
+            offset = target
+            continue
+        depth = 1  # no usable sibling: scan past the subtree's null terminator
+        while depth and offset < end:
+            inner = cu.get_DIE_from_refaddr(offset)
+            offset += inner.size
+            depth += -1 if inner.is_null() else (1 if inner.has_children else 0)
+
+
 def _text(value: object) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
@@ -238,14 +281,13 @@ class DwarfTypes:
         self._dwarf = dwarf
         self._symbol_address = symbol_address
         self._little_endian = little_endian
-        self._types: dict[int, TypeInfo] = {}
-        self._incomplete: set[int] = (
-            set()
-        )  # ids of pointers whose target is being resolved
-        self._named: dict[
-            tuple[str, str], DIE
-        ] = {}  # (kind, name) -> first complete DIE
-        self._variables: dict[str, list[DIE]] = {}  # name -> DIEs, definitions first
+        self._types: dict[int, TypeInfo] = {}  # DIE offset -> resolved type
+        # ids of pointers (and function types) whose target is being resolved
+        self._incomplete: set[int] = set()
+        # (kind, name) -> the first complete definition's DIE
+        self._named: dict[tuple[str, str], DIE] = {}
+        # name -> DIEs, definitions (with a location) first
+        self._variables: dict[str, list[DIE]] = {}
         self._variable_cache: dict[str, VariableInfo | None] = {}
         self._expr_parsers: dict[int, DWARFExprParser] = {}
         self.errors: list[str] = []
@@ -292,8 +334,7 @@ class DwarfTypes:
         declarations: dict[str, list[DIE]] = {}
         for cu in self._dwarf.iter_CUs():
             try:
-                top = cu.get_top_DIE()
-                for die in top.iter_children():
+                for die in _children(cu.get_top_DIE()):
                     self._index_die(die, definitions, declarations)
             except PARSE_ERRORS as exc:  # an unreadable CU: keep what the others give
                 self.errors.append(f"CU at {cu.cu_offset:#x}: {describe(exc)}")
@@ -460,7 +501,7 @@ class DwarfTypes:
         return t
 
     def _fill_members(self, die: DIE, t: TypeInfo) -> None:
-        for child in die.iter_children():
+        for child in _children(die):
             if child.tag != "DW_TAG_member":
                 continue
             attrs = child.attributes
@@ -537,7 +578,7 @@ class DwarfTypes:
         t = TypeInfo(kind="enum", name=name, byte_size=byte_size)
         self._types[die.offset] = t
         signed_underlying = underlying is not None and underlying.signed
-        for child in die.iter_children():
+        for child in _children(die):
             if child.tag != "DW_TAG_enumerator" or "DW_AT_name" not in child.attributes:
                 continue
             attr = child.attributes["DW_AT_const_value"]
@@ -555,7 +596,7 @@ class DwarfTypes:
     def _array(self, die: DIE) -> TypeInfo:
         element = self._target(die)
         lengths: list[int | None] = []
-        for child in die.iter_children():
+        for child in _children(die):
             if child.tag == "DW_TAG_subrange_type":
                 lengths.append(self._subrange_length(child))
         if not lengths:

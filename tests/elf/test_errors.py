@@ -211,3 +211,44 @@ def test_corrupted_kernels_never_leak_other_exceptions(
         list(image.global_variables())
         assert image.dwarf_error is None or "\n" not in image.dwarf_error
     assert opened > 0  # the trials exercise the lazy DWARF paths, not only open()
+
+
+@pytest.mark.toolchain
+@pytest.mark.parametrize("variant", ["dwarf2", "dwarf5"])
+def test_backward_sibling_links_do_not_loop(
+    tmp_path: Path, sample_builds, variant: str
+) -> None:
+    """A DW_AT_sibling pointing back at its own DIE would make pyelftools walk
+    the same DIEs forever; the subtree is scanned instead, and nothing is lost."""
+    path = sample_builds(variant)
+    data = bytearray(path.read_bytes())
+    with open(path, "rb") as f:
+        elf = ELFFile(f)
+        info = elf.get_section_by_name(".debug_info")
+        patched = 0
+        for cu in elf.get_dwarf_info().iter_CUs():
+            for die in cu.get_top_DIE().iter_children():
+                sibling = die.attributes.get("DW_AT_sibling")
+                if (
+                    die.tag == "DW_TAG_subprogram"
+                    and sibling
+                    and sibling.form == "DW_FORM_ref4"
+                ):
+                    struct.pack_into(
+                        "<I",
+                        data,
+                        info["sh_offset"] + sibling.offset,
+                        die.offset - cu.cu_offset,
+                    )
+                    patched += 1
+    assert patched > 0
+    good = ElfImage.open(path)
+    bad = ElfImage.open(write(tmp_path, bytes(data)))
+    assert sorted(n for n, _ in bad.global_variables()) == sorted(
+        n for n, _ in good.global_variables()
+    )
+    assert bad.variable("refcnt").type.length == good.variable("refcnt").type.length
+    assert (
+        bad.struct_type("proc").members.keys()
+        == good.struct_type("proc").members.keys()
+    )

@@ -70,6 +70,20 @@ def test_data_labels_and_noise_are_not_functions() -> None:
     )
 
 
+def test_labels_sharing_an_address() -> None:
+    # xv6's trampoline page: two section markers and the entry point's label.
+    table = SymbolTable(
+        [
+            raw("trampoline", 0x1800, kind="STT_NOTYPE"),
+            raw("_trampoline", 0x1800, kind="STT_NOTYPE"),
+            raw("uservec", 0x1800, kind="STT_NOTYPE"),
+            raw("userret", 0x189C, kind="STT_NOTYPE"),
+        ]
+    )
+    assert table.symbol_at(0x1804) == (table.symbol("uservec"), 4)
+    assert table.symbol("trampoline").address == 0x1800  # still found by name
+
+
 def test_name_and_address_preferences() -> None:
     table = SymbolTable(
         [

@@ -15,17 +15,17 @@ extern char end[];   // first address after the kernel (kernel.ld)
 struct run {
   struct run *next;
 };
-
+#define FRAME(pa) (((uint64)(pa) - KERNBASE) >> PGSHIFT)
 struct {
   struct spinlock lock;
   struct run *freelist;
-  int nfree;
+  int nfree;  KMEM_REFCOUNT_FIELD   // empty unless -DREFCOUNT_IN_KMEM (param.h)
 } kmem;
-
+#ifndef REFCOUNT_KNOBS   // build knobs (param.h) can rename, resize or move the array
 int refcnt[NFRAMES];
-
-#define FRAME(pa) (((uint64)(pa) - KERNBASE) >> PGSHIFT)
-
+#elif !defined(REFCOUNT_IN_KMEM)
+REFCOUNT_TYPE REFCOUNT_NAME[REFCOUNT_LEN];
+#endif
 // Put every frame between the kernel and PHYSTOP on the free list. Unlike xv6
 // there is no junk fill: writing 128 MiB would cost hundreds of millions of
 // instructions at boot. The list ends up highest address first.

@@ -14,3 +14,30 @@ kernelvec:
         .endr
         addi sp, sp, 256
         sret
+
+#ifdef CLINT_TIMER
+# Machine timer interrupt, with -DCLINT_TIMER (xv6 before 2024). mscratch holds
+# timer_scratch[hart] (start.c): 3 saved registers, then the address of this
+# hart mtimecmp, then the tick interval. Move mtimecmp on by one interval and
+# raise a supervisor software interrupt: S-mode takes it as the tick (trap.c)
+# once mret has returned to S or U mode.
+        .globl timervec
+        .align 4
+timervec:
+        csrrw a0, mscratch, a0
+        sd a1, 0(a0)
+        sd a2, 8(a0)
+        sd a3, 16(a0)
+        ld a1, 24(a0)
+        ld a2, 32(a0)
+        ld a3, 0(a1)
+        add a3, a3, a2
+        sd a3, 0(a1)
+        li a1, 2
+        csrs sip, a1
+        ld a3, 16(a0)
+        ld a2, 8(a0)
+        ld a1, 0(a0)
+        csrrw a0, mscratch, a0
+        mret
+#endif

@@ -10,6 +10,11 @@
 #define VIRTIO0 0x10001000L       // virtio-mmio slot 0: the block device
 #define VIRTIO0_IRQ 1
 
+// CLINT: only the pre-2024 xv6 timer (-DCLINT_TIMER, start.c) uses it.
+#define CLINT 0x2000000L
+#define CLINT_MTIMECMP(hart) (CLINT + 0x4000 + 8 * (hart))
+#define CLINT_MTIME (CLINT + 0xbff8)
+
 // PLIC: hart 0's S-mode is interrupt context 1.
 #define PLIC 0x0c000000L
 #define PLIC_PRIORITY(irq) (PLIC + 4 * (irq))

@@ -1,5 +1,7 @@
 // Sizes of the kernel's fixed tables.
+#ifndef NPROC
 #define NPROC 32          // process table entries
+#endif
 #define NCPU 1            // one hart runs the kernel; others are parked
 #define NOFILE 8          // open files per process
 #define NFILE 64          // open files in the system
@@ -11,3 +13,44 @@
 // 100,000 (10 ms under QEMU; 100 K instructions on cowtui's emulator, where one
 // instruction is one tick) so that preemption happens often enough to see.
 #define TICK_INTERVAL 100000
+
+// Build knobs. None is set for the kernels in prebuilt/. `make variant` builds
+// a kernel with some of them (e.g. CFLAGS_EXTRA=-DREFCOUNT_NAME=pgref), so that
+// cowtui's tests can check its introspection on kernels laid out the way
+// students' kernels are, and the xv6 platform paths this kernel does not use:
+//   -DNPROC=N               another process table size (xv6: 64)
+//   -DXV6_PROC_LAYOUT       struct proc as xv6-riscv lays it out (proc_layouts.h)
+//   -DSHUFFLED_PROC_LAYOUT  struct proc with every member at another offset
+//   -DREFCOUNT_NAME=NAME    the refcount array (kalloc.c) is NAME, not refcnt
+//   -DREFCOUNT_IN_KMEM      ... and is a field of kmem: kmem.NAME
+//   -DREFCOUNT_TYPE=T       its element type (int)
+//   -DREFCOUNT_LEN=N        its length (NFRAMES); it is still indexed by frame
+//   -DRSW_COW_BIT=9         PTE_COW is RSW bit 9, not 8 (riscv.h)
+//   -DCLINT_TIMER           xv6's timer before 2024, no Sstc: M-mode programs
+//                           the CLINT's mtimecmp and timervec (kernelvec.S)
+//                           forwards each tick as a supervisor software interrupt
+// A knob's code sits next to the code it replaces, without adding or removing
+// lines above existing code: DWARF records line numbers and columns, and
+// `make check-prebuilt` compares prebuilt/ byte for byte.
+#if defined(REFCOUNT_NAME) || defined(REFCOUNT_IN_KMEM) || defined(REFCOUNT_TYPE) || \
+    defined(REFCOUNT_LEN)
+#define REFCOUNT_KNOBS
+#ifndef REFCOUNT_NAME
+#define REFCOUNT_NAME refcnt
+#endif
+#ifndef REFCOUNT_TYPE
+#define REFCOUNT_TYPE int
+#endif
+#ifndef REFCOUNT_LEN
+#define REFCOUNT_LEN NFRAMES
+#endif
+#ifdef REFCOUNT_IN_KMEM
+#define KMEM_REFCOUNT_FIELD REFCOUNT_TYPE REFCOUNT_NAME[REFCOUNT_LEN];
+#define refcnt kmem.REFCOUNT_NAME
+#else
+#define refcnt REFCOUNT_NAME
+#endif
+#endif
+#ifndef KMEM_REFCOUNT_FIELD
+#define KMEM_REFCOUNT_FIELD
+#endif

@@ -30,7 +30,7 @@ struct trapframe {
 };
 
 enum procstate { UNUSED, USED, SLEEPING, RUNNABLE, RUNNING, ZOMBIE };
-
+#include "proc_layouts.h"   // build knobs: struct proc as other kernels lay it out
 struct proc {
   struct spinlock lock;
 
@@ -53,5 +53,5 @@ struct proc {
   void *reserved;          // frames set aside by eatmem() (a list), freed at exit
   char name[16];
 };
-
+#undef proc   // (proc_layouts.h renames the struct above when it defines its own)
 extern struct proc proc[NPROC];

@@ -47,7 +47,10 @@ static inline void sfence_vma(void) { asm volatile("sfence.vma zero, zero"); }
 #define PTE_W (1L << 2)
 #define PTE_X (1L << 3)
 #define PTE_U (1L << 4)
-#define PTE_COW (1L << 8)   // RSW bit 8: shared copy-on-write page (ignored by hardware)
+#ifndef RSW_COW_BIT
+#define RSW_COW_BIT 8   // the cow lab's choice; some students use 9 (a build knob, param.h)
+#endif
+#define PTE_COW (1L << RSW_COW_BIT)   // RSW bit: shared copy-on-write page (ignored by hardware)
 
 #define PA2PTE(pa) ((((uint64)(pa)) >> 12) << 10)
 #define PTE2PA(pte) (((pte) >> 10) << 12)
@@ -59,3 +62,23 @@ static inline void sfence_vma(void) { asm volatile("sfence.vma zero, zero"); }
 
 #define SATP_SV39 (8L << 60)
 #define MAKE_SATP(pt) (SATP_SV39 | (((uint64)(pt)) >> 12))
+
+// The timer tick. With Sstc, a supervisor timer interrupt: S-mode sets
+// stimecmp for the next one. With -DCLINT_TIMER (param.h), as in xv6 before
+// 2024, timervec (kernelvec.S) takes the CLINT's machine timer interrupt in
+// M-mode, moves mtimecmp on and raises a supervisor software interrupt, which
+// S-mode acknowledges by clearing SSIP. start() calls CLINT_TIMERINIT().
+#define MIE_MTIE (1L << 7)
+#define SIE_SSIE (1L << 1)
+#define SIP_SSIP (1L << 1)
+#define SCAUSE_SSI (SCAUSE_INTR | 1)
+#ifdef CLINT_TIMER
+#define SCAUSE_TICK SCAUSE_SSI
+#define NEXT_TICK() csrw(sip, csrr(sip) & ~SIP_SSIP)
+#define CLINT_TIMERINIT() timerinit();
+void timerinit(void);
+#else
+#define SCAUSE_TICK SCAUSE_STI
+#define NEXT_TICK() csrw(CSR_STIMECMP, csrr(time) + TICK_INTERVAL)
+#define CLINT_TIMERINIT()   // nothing: not even a `;`, which would get a line-table entry
+#endif

@@ -27,7 +27,38 @@ void start(void) {
   csrw(CSR_MENVCFG, csrr(CSR_MENVCFG) | MENVCFG_STCE);
   csrw(mcounteren, csrr(mcounteren) | MCOUNTEREN_TM);
   csrw(CSR_STIMECMP, csrr(time) + TICK_INTERVAL);
-
+  CLINT_TIMERINIT()   // -DCLINT_TIMER: xv6's CLINT timer instead (end of file)
   asm volatile("mv tp, %0" : : "r"(csrr(mhartid)));   // cpu id, kept in tp
   asm volatile("mret");
 }
+
+#ifdef CLINT_TIMER
+// xv6's timer before 2024 (-DCLINT_TIMER, param.h): no Sstc. Undo the Sstc
+// setup above, program the CLINT's mtimecmp for the first tick and send
+// machine timer interrupts to timervec (kernelvec.S), which moves mtimecmp on
+// by TICK_INTERVAL and raises a supervisor software interrupt for trap.c.
+#include "memlayout.h"
+
+void timervec(void);
+
+// Per hart, for timervec: a save area for 3 registers, &mtimecmp, the interval.
+uint64 timer_scratch[NCPU][5];
+
+void timerinit(void) {
+  uint64 hart = csrr(mhartid);
+  csrw(CSR_MENVCFG, csrr(CSR_MENVCFG) & ~MENVCFG_STCE);
+  csrw(mie, csrr(mie) & ~MIE_STIE);
+  csrw(sie, csrr(sie) | SIE_SSIE);
+
+  *(volatile uint64 *)CLINT_MTIMECMP(hart) = *(volatile uint64 *)CLINT_MTIME + TICK_INTERVAL;
+  uint64 *scratch = timer_scratch[hart];
+  scratch[3] = CLINT_MTIMECMP(hart);
+  scratch[4] = TICK_INTERVAL;
+  csrw(mscratch, (uint64)scratch);
+  csrw(mtvec, (uint64)timervec);
+  // xv6 also sets mstatus.MIE here, but machine interrupts are taken in S and U
+  // mode whatever MIE says, and one taken before start()'s mret would clobber
+  // mepc and MPP.
+  csrw(mie, csrr(mie) | MIE_MTIE);
+}
+#endif

@@ -23,7 +23,7 @@ void trapinithart(void) {
 // Timer interrupt: count the tick and ask for the next one.
 static void clockintr(void) {
   ticks++;
-  csrw(CSR_STIMECMP, csrr(time) + TICK_INTERVAL);
+  NEXT_TICK();   // Sstc: stimecmp = time + TICK_INTERVAL; CLINT: clear SSIP (riscv.h)
 }
 
 // Handle a device or timer interrupt. Returns 2 for the timer, 1 for another
@@ -40,7 +40,7 @@ static int devintr(void) {
       plic_complete(irq);
     return 1;
   }
-  if (scause == SCAUSE_STI) {
+  if (scause == SCAUSE_TICK) {
     clockintr();
     return 2;
   }
