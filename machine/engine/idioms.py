@@ -162,6 +162,7 @@ class IdiomRunner:
         self.memory = memory
         self.generic = generic
         self.ram = memory.bus.ram
+        self.step_of = self.steps({})  # structural: the same on every call
 
     def steps(self, values: dict[int, int]) -> dict[int, int] | None:
         """Per-iteration change of each live-in register (must be r + c)."""
@@ -181,16 +182,20 @@ class IdiomRunner:
         x = self.x
         if budget < shape.length:
             return pc, 0
-        values = {r: x[r] for r in shape.live_in}
-        steps = self.steps(values)
+        steps = self.step_of
         if steps is None:
             return self.generic(pc, budget)
+        values = {r: x[r] for r in shape.live_in}
+        affine: dict[int, tuple[int, int]] = {}  # id(expression) -> (value at 0, step)
 
         def at(expression: Linear, i: int) -> int:
             """Value of ``expression`` in iteration ``i`` (0-based)."""
-            return (_evaluate(expression, values) + i * sum(
-                coefficient * steps.get(r, 0) for r, coefficient in expression.items()
-                if r is not None)) & M64
+            known = affine.get(id(expression))
+            if known is None:
+                known = affine[id(expression)] = (_evaluate(expression, values), sum(
+                    coefficient * steps.get(r, 0) for r, coefficient in expression.items()
+                    if r is not None))
+            return (known[0] + i * known[1]) & M64
 
         iterations = self._iterations(at, budget // shape.length)
         if iterations is None:

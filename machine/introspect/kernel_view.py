@@ -35,24 +35,54 @@ class ProcessInfo:
     killed: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass
 class RefcountArray:
-    name: str           # as found, e.g. "refcnt" or "kmem.ref"
-    address: int
+    """Where the refcounts live: ``length`` counters, one per RAM frame, indexed
+    by (pa - KERNBASE) >> 12, ``stride`` bytes apart (a field of an array of
+    structs when it differs from ``element_size``). A kernel that allocates the
+    array at boot (``struct refcnt *refcnts``) has ``pointer`` set: ``address``
+    then follows the pointer's value (0 until the kernel sets it)."""
+
+    name: str           # as found, e.g. "refcnt", "kmem.ref", "refcnts->refcnt"
+    address: int        # base of element 0 (not counting field_offset)
     element_size: int
     signed: bool
     length: int
+    stride: int = 0
+    field_offset: int = 0
+    pointer: int | None = None
+
+    def __post_init__(self) -> None:
+        self.stride = self.stride or self.element_size
 
     def index_of(self, frame: int) -> int | None:
         index = (frame - KERNBASE) >> 12
-        return index if 0 <= index < self.length else None
+        return index if 0 <= index < self.length and self.address else None
 
     def address_of(self, frame: int) -> int | None:
         index = self.index_of(frame)
-        return None if index is None else self.address + index * self.element_size
+        return None if index is None else self.element_address(index)
+
+    def element_address(self, index: int) -> int:
+        return self.address + index * self.stride + self.field_offset
 
     def frame_of(self, address: int) -> int:
-        return KERNBASE + ((address - self.address) // self.element_size << 12)
+        return KERNBASE + ((address - self.address - self.field_offset) // self.stride << 12)
+
+    @property
+    def end(self) -> int:
+        return self.address + self.length * self.stride
+
+    def elements_in(self, start: int, end: int) -> range:
+        """Indexes of the counters that bytes [start, end) touch."""
+        if not self.address:
+            return range(0)
+        first = max(0, (start - self.address - self.field_offset) // self.stride)
+        last = min(self.length - 1, (end - 1 - self.address - self.field_offset) // self.stride)
+        out = [i for i in range(first, last + 1)
+               if self.element_address(i) < end and start < self.element_address(i)
+               + self.element_size]
+        return range(out[0], out[-1] + 1) if out else range(0)
 
 
 @dataclass
@@ -86,6 +116,7 @@ class KernelView:
         self.procs = self._find_proc_table()
         self.freelist_address, self.run_next_offset = self._find_freelist()
         self.refcounts = self._find_refcounts(refcount_symbol)
+        self.refresh_refcounts()
 
     # --- discovery --------------------------------------------------------
     def _find_proc_table(self) -> ProcLayout | None:
@@ -140,30 +171,76 @@ class KernelView:
             return None
         return RefcountArray(name, address, element.byte_size, element.signed, t.length or 0)
 
+    def _pointer_array(self, name: str) -> RefcountArray | None:
+        """``T *name`` allocated at boot: an int array, or an array of structs
+        with an integer counter field (``struct refcnt { int refcnt; ... } *refcnts``)."""
+        var = self.kernel.variable(name)
+        if var is None or var.address is None or var.type.kind != "pointer" \
+                or var.type.target is None:
+            return None
+        target = var.type.target
+        frames = (self.phystop - KERNBASE) // PAGE
+        if target.kind == "base" and target.byte_size in (1, 2, 4, 8):
+            return RefcountArray(f"*{name}", 0, target.byte_size, target.signed, frames,
+                                 pointer=var.address)
+        if target.kind == "struct" and target.byte_size:
+            for member_name, member in target.members.items():
+                t = member.type
+                if t.kind == "base" and t.byte_size in (1, 2, 4, 8) and \
+                        any(word in member_name.lower() for word in ("ref", "cnt", "count")):
+                    return RefcountArray(f"{name}->{member_name}", 0, t.byte_size, t.signed,
+                                         frames, target.byte_size, member.offset,
+                                         pointer=var.address)
+        return None
+
     def _find_refcounts(self, explicit: str | None) -> RefcountArray | None:
         frames = (self.phystop - KERNBASE) // PAGE
         if explicit:
-            found = self._array(explicit)
+            found = self._array(explicit) or self._pointer_array(explicit.lstrip("*"))
             if found is None:
-                self.problems.append(f"--refcount-symbol {explicit}: no integer array by that name")
+                self.problems.append(f"--refcount-symbol {explicit}: no integer array (or "
+                                     "pointer to one) by that name")
             return found
         for name in REFCOUNT_NAMES:
             found = self._array(name)
             if found is not None:
                 return found
-        # Any integer array (or struct member array) with one entry per RAM frame.
-        for name, var in self.kernel.global_variables():
+        # An integer array (or struct member array) with one entry per RAM frame;
+        # a char array only when its name says it counts (stack0 is 32 KiB of char).
+        globals_ = list(self.kernel.global_variables())
+        for name, var in globals_:
             candidates = [name] + [f"{name}.{m}" for m in var.type.members] \
                 if var.type.kind == "struct" else [name]
             for candidate in candidates:
                 found = self._array(candidate)
-                if found is not None and found.length == frames:
+                if found is None or found.length != frames:
+                    continue
+                if found.element_size >= 2 or any(w in candidate.lower()
+                                                  for w in ("ref", "cnt", "count")):
+                    return found
+        # A pointer to an array the kernel allocates at boot.
+        for name, var in globals_:
+            if "ref" in name.lower() or "cnt" in name.lower():
+                found = self._pointer_array(name)
+                if found is not None:
                     return found
         self.problems.append(
             "no refcount array found (tried " + ", ".join(REFCOUNT_NAMES[:6]) +
             ", ... and any int array with one entry per frame): name it with"
             " --refcount-symbol NAME (e.g. --refcount-symbol kmem.ref)")
         return None
+
+    def refresh_refcounts(self) -> bool:
+        """Follow a refcount pointer to where the array is now; True if it moved."""
+        array = self.refcounts
+        if array is None or array.pointer is None:
+            return False
+        base = self.machine.read_u64(array.pointer) or 0
+        if not self.machine.bus.is_ram(base, 1):
+            base = 0
+        moved = base != array.address
+        array.address = base
+        return moved
 
     # --- reading state ----------------------------------------------------
     def read_page(self, address: int) -> bytes | None:
@@ -216,15 +293,20 @@ class KernelView:
         return int.from_bytes(data, "little", signed=array.signed) if data else None
 
     def all_refcounts(self) -> list[int] | None:
+        """Every frame's refcount, index (pa - KERNBASE) >> 12."""
         array = self.refcounts
-        if array is None:
+        if array is None or not array.address:
             return None
-        data = self.machine.read_physical(array.address, array.length * array.element_size)
+        data = self.machine.read_physical(array.address, array.length * array.stride)
         if data is None:
             return None
         code = {1: "b", 2: "h", 4: "i", 8: "q"}[array.element_size]
         code = code if array.signed else code.upper()
-        return list(struct.unpack(f"<{array.length}{code}", data))
+        if array.stride == array.element_size:
+            return list(struct.unpack(f"<{array.length}{code}", data))
+        tail = array.stride - array.field_offset - array.element_size
+        layout = f"<{array.field_offset}x{code}{tail}x"
+        return [value for (value,) in struct.iter_unpack(layout, data)]
 
     def free_frames(self, limit: int = 1 << 16) -> list[int]:
         """The free list, head first (bounded, so a corrupted list ends)."""

@@ -23,6 +23,7 @@ from .events import (FaultResolved, PageFault, ProcessExited, ProcessForked, Pte
 from .invariants import Finding, check_frames, check_pte_change, shared_cow_frames
 from .kernel_view import KernelView, ProcessInfo
 from .pagetable import leaf_at
+from .profiles import KERNBASE
 from .pte import has_cow, is_leaf, is_user_leaf, pte_frame
 from .rules import RULES
 
@@ -59,13 +60,7 @@ class Tracker:
         self.unmapped_held: dict[int, int] = {}  # frame -> refcount when first seen orphaned
         self._console_line = ""
         self._refcount_pages: set[int] = set()
-        array = view.refcounts
-        if array is not None:
-            first = array.address >> 12
-            last = (array.address + array.length * array.element_size - 1) >> 12
-            self._refcount_pages = set(range(first, last + 1))
-            for page in self._refcount_pages:
-                machine.watch_physical_page(page)
+        self._watch_refcounts()
         self.events.subscribe(MemoryWrite, self._on_write)
         self.events.subscribe(TrapTaken, self._on_trap)
         self.events.subscribe(TrapReturn, self._on_return)
@@ -99,10 +94,25 @@ class Tracker:
                 return process
         return None
 
+    def _watch_refcounts(self) -> None:
+        """Watch the pages the refcount array lies in (again, if it moved)."""
+        array = self.view.refcounts
+        pages: set[int] = set()
+        if array is not None and array.address:
+            pages = set(range(array.address >> 12, ((array.end - 1) >> 12) + 1))
+        for page in self._refcount_pages - pages:
+            if page << 12 not in self.table_pages:
+                self.machine.unwatch_physical_page(page)
+        for page in pages - self._refcount_pages:
+            self.machine.watch_physical_page(page)
+        self._refcount_pages = pages
+
     # --- rescans at quiescent points -----------------------------------------
     def rescan(self, initial: bool = False) -> None:
         """Re-read the process table: forks, exits, new address spaces."""
         view = self.view
+        if view.refresh_refcounts():  # a boot-time allocated array got its address
+            self._watch_refcounts()
         # Zombies keep their page tables (and frame references) until reaped.
         current = {p.pid: p for p in view.processes()
                    if p.state in LIVE_STATES or p.state == "ZOMBIE"}
@@ -163,22 +173,27 @@ class Tracker:
             self._cow_frame_write(event, page)
 
     def _slots(self, event: MemoryWrite, width: int, base: int):
-        """Each ``width``-byte slot the write touched: (address, old, new)."""
+        """Each ``width``-byte slot (aligned to ``base``) the write touched:
+        (address, old, new)."""
         first = base + ((event.address - base) // width) * width
+        for slot in range(first, event.address + event.size, width):
+            values = self._old_new(event, slot, width)
+            if values is not None:
+                yield slot, values[0], values[1]
+
+    def _old_new(self, event: MemoryWrite, slot: int, width: int) -> tuple[int, int] | None:
+        """The value of the ``width`` bytes at ``slot`` before and after the write."""
+        data = self.machine.read_physical(slot, width)
+        if data is None:
+            return None
+        new = old = int.from_bytes(data, "little")
         end = event.address + event.size
-        for slot in range(first, end, width):
-            data = self.machine.read_physical(slot, width)
-            if data is None:
-                continue
-            new = int.from_bytes(data, "little")
-            old = new
-            for i in range(width):
-                byte_address = slot + i
-                if event.address <= byte_address < end:
-                    shift = 8 * (byte_address - event.address)
-                    old_byte = (event.old >> shift) & 0xFF
-                    old = (old & ~(0xFF << (8 * i))) | (old_byte << (8 * i))
-            yield slot, old, new
+        for i in range(width):
+            byte_address = slot + i
+            if event.address <= byte_address < end:
+                old_byte = (event.old >> (8 * (byte_address - event.address))) & 0xFF
+                old = (old & ~(0xFF << (8 * i))) | (old_byte << (8 * i))
+        return old, new
 
     def _pte_write(self, event: MemoryWrite, page: int) -> None:
         if event.size < 8:
@@ -209,16 +224,17 @@ class Tracker:
         array = self.view.refcounts
         assert array is not None
         width = array.element_size
-        start = event.address - ((event.address - array.address) % width)
-        for slot, old, new in self._slots(event, width, start):
-            if not array.address <= slot < array.address + array.length * width:
+        for index in array.elements_in(event.address, event.address + event.size):
+            values = self._old_new(event, array.element_address(index), width)
+            if values is None:
                 continue
+            old, new = values
             if array.signed:
                 sign = 1 << (8 * width - 1)
                 old, new = (old ^ sign) - sign, (new ^ sign) - sign
             if old == new:
                 continue
-            frame = array.frame_of(slot)
+            frame = KERNBASE + (index << 12)
             self._publish(RefcountChanged(event.icount, frame, old, new, event.pc))
             if new < 0:
                 self.violate("double-free", f"frame {frame:#x}: refcount dropped to {new}",

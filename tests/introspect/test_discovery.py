@@ -89,7 +89,7 @@ def session(kernel: Path, *commands: str, halt: bool = False, **options) -> Sess
     if halt:
         steps.append(ConsoleStep("$ ", "halt\n"))
     return Session(Scenario(name=kernel.stem, path=None, kernel=kernel, disk=bundled_disk(),
-                            console=steps, stop_console=None if halt else "$ ",
+                            console=steps, stop_console=[] if halt else ["$ "],
                             stop_instructions=40_000_000, **options))
 
 
