@@ -22,12 +22,12 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from textual.events import Key  # noqa: E402
+from textual.events import Key
 
-from cowtui.app import CowtuiApp  # noqa: E402
-from cowtui.scenario import DEFAULT_SCENARIO, load_scenario  # noqa: E402
-from cowtui.session import Session  # noqa: E402
-from machine.introspect.events import PageFault  # noqa: E402
+from cowtui.app import CowtuiApp
+from cowtui.scenario import DEFAULT_SCENARIO, load_scenario
+from cowtui.session import Session
+from machine.introspect.events import PageFault
 
 SIZE = (160, 50)
 STEPS = 60
@@ -37,22 +37,34 @@ def session(path) -> Session:
     return Session(load_scenario(path))
 
 
-def headless_mips(path) -> tuple[int, float]:
+def headless_mips(path) -> tuple[int, float, float]:
     s = session(path)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     s.run_to_end()
-    return s.machine.icount, time.perf_counter() - start
+    return s.machine.icount, time.perf_counter() - start, time.process_time() - cpu
 
 
-async def live_mips(path) -> tuple[int, float, list[float]]:
+async def live_mips(path) -> tuple[int, float, float, float, list[float]]:
     app = CowtuiApp(session(path))
     pauses: list[float] = []
+    worker_cpu: list[float] = []
+    run = app.runner.run
+
+    def timed_run(*args, **kwargs):
+        start = time.thread_time()
+        try:
+            return run(*args, **kwargs)
+        finally:
+            worker_cpu.append(time.thread_time() - start)
+
+    app.runner.run = timed_run
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        start = time.perf_counter()
+        start, ui_cpu = time.perf_counter(), time.thread_time()
         await pilot.press("c")
-        await app.workers.wait_for_complete()
-        elapsed = time.perf_counter() - start
+        while app.running:
+            await asyncio.sleep(0.005)
+        elapsed, ui_cpu = time.perf_counter() - start, time.thread_time() - ui_cpu
         await pilot.pause()
         instructions = app.session.machine.icount
         # pause latency: run on, then press space and wait for PAUSED
@@ -64,9 +76,9 @@ async def live_mips(path) -> tuple[int, float, list[float]]:
             app._driver.send_message(Key("space", " "))
             while app.running:
                 await asyncio.sleep(0.001)
-            app.call_after_refresh(lambda: shown.set_result(time.perf_counter()))
+            app.call_after_refresh(lambda done=shown: done.set_result(time.perf_counter()))
             pauses.append(await shown - t0)
-    return instructions, elapsed, pauses
+    return instructions, elapsed, worker_cpu[0], ui_cpu, pauses
 
 
 async def step_latency(path) -> tuple[list[float], dict[str, list[float]]]:
@@ -75,14 +87,15 @@ async def step_latency(path) -> tuple[list[float], dict[str, list[float]]]:
     s.machine.run(max_instructions=s.scenario.stop_instructions)
     app = CowtuiApp(s)
     times: list[float] = []
-    parts: dict[str, list[float]] = {"machine step": [], "snapshot": [], "panes": []}
+    parts: dict[str, list[float]] = {"machine step": [], "snapshot": [], "pane updates": [],
+                                     "screen render": []}
     shown: asyncio.Future | None = None
     step = app.action_step
 
     def timed_step() -> None:
         # the panes are on screen once the refresh after the step has run
         step()
-        app.call_after_refresh(lambda: shown.set_result(time.perf_counter()))
+        app.call_after_refresh(lambda done=shown: done.set_result(time.perf_counter()))
 
     app.action_step = timed_step
     async with app.run_test(size=SIZE) as pilot:
@@ -95,17 +108,21 @@ async def step_latency(path) -> tuple[list[float], dict[str, list[float]]]:
             await pilot.pause()
         # the same work, timed piece by piece
         for _ in range(STEPS):
+            shown = asyncio.get_running_loop().create_future()
             t0 = time.perf_counter()
             stop = app.runner.step()
             t1 = time.perf_counter()
             snap = app.builder.build(running=False)
             t2 = time.perf_counter()
             app.stopped(stop, snap)
-            await pilot.pause()
             t3 = time.perf_counter()
+            app.call_after_refresh(lambda done=shown: done.set_result(time.perf_counter()))
+            t4 = await shown
             parts["machine step"].append(t1 - t0)
             parts["snapshot"].append(t2 - t1)
-            parts["panes"].append(t3 - t2)
+            parts["pane updates"].append(t3 - t2)
+            parts["screen render"].append(t4 - t3)
+            await pilot.pause()
     return times, parts
 
 
@@ -121,8 +138,8 @@ def main() -> None:
     print(f"step latency, key 's' -> panes updated ({STEPS} steps): {ms(times)}")
     for name, values in parts.items():
         print(f"  {name:<13} {ms(values)}")
-    n_headless, t_headless = headless_mips(path)
-    n_live, t_live, pauses = asyncio.run(live_mips(path))
+    n_headless, t_headless, cpu_headless = headless_mips(path)
+    n_live, t_live, cpu_worker, cpu_ui, pauses = asyncio.run(live_mips(path))
     mips_headless = n_headless / t_headless / 1e6
     mips_live = n_live / t_live / 1e6
     print(f"pause latency, key 'space' -> PAUSED: {ms(pauses)}")
@@ -130,6 +147,12 @@ def main() -> None:
           f"{mips_headless:.2f} MIPS")
     print(f"throughput panes live: {n_live:,} instructions in {t_live:.2f} s = "
           f"{mips_live:.2f} MIPS ({mips_live / mips_headless:.0%} of headless)")
+    # CPU time does not depend on what else the machine runs: with one GIL,
+    # worker + UI time is what the run costs on an otherwise idle core.
+    print(f"CPU time: headless {cpu_headless:.2f} s; panes live: machine thread "
+          f"{cpu_worker:.2f} s + UI thread {cpu_ui:.2f} s -> "
+          f"{cpu_headless / (cpu_worker + cpu_ui):.0%} of headless speed on an idle machine")
+    print(f"load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
 
 if __name__ == "__main__":

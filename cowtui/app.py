@@ -9,14 +9,16 @@ reads it directly, which keeps a single step cheap.
 
 from __future__ import annotations
 
+import time
 import traceback
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
+from typing import ClassVar
 
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer
@@ -65,7 +67,7 @@ def _key(key: str, action: str, description: str, tooltip: str, show: bool = Tru
 class CowtuiApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "cowtui"
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         _key("s", "step", "Step", "Execute one instruction"),
         _key("S", "step_mode", "Step mode",
              "Run to the next instruction in the other privilege mode (enter or leave the kernel)"),
@@ -83,6 +85,8 @@ class CowtuiApp(App):
         _key("escape", "dismiss_banner", "Dismiss", "Hide the violation banner", show=False),
         _key("q", "quit", "Quit", "Quit cowtui"),
     ]
+
+    SLOW_PANES_SECONDS = 0.5     # the tall panes' pace while running
 
     def __init__(self, session: Session, stable: bool = False) -> None:
         """``stable``: no wall-clock figures on screen (tests, screenshots)."""
@@ -104,6 +108,8 @@ class CowtuiApp(App):
         self.breakpoints: set[int] = set(session.breakpoint_addresses)
         self.last_stop: Stop | None = None
         self.violations: list[Violation] = []
+        self._slow_shown = 0.0
+        self.problems_notice = ""       # what KernelView could not find, as told on start
 
     # --- layout ------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -116,23 +122,25 @@ class CowtuiApp(App):
                 yield PageTablePane(id="page-table")
                 yield FramesPane(id="frames")
             with Vertical(id="right"):
-                with VerticalScroll(id="cpu-pane"):
-                    yield CpuView(id="cpu")
+                yield CpuView(id="cpu")
                 yield ConsoleView(id="console")
         yield StatusBar(id="status")
         yield Footer()
 
     def on_mount(self) -> None:
         titles = {"#processes": "Processes", "#faults": "Faults", "#page-table": "Page table",
-                  "#frames": "Frames (heat map: refcount)", "#cpu-pane": "CPU",
+                  "#frames": "Frames (heat map: refcount)", "#cpu": "CPU",
                   "#console": "Console (focus to type)"}
         for selector, title in titles.items():
             self.query_one(selector).border_title = title
         self.apply(self.builder.build(running=False))
         problems = self.session.view.problems
         if problems:
-            self.notify("\n".join(problems), title="Not found in this kernel (the rest works)",
+            self.problems_notice = "\n".join(problems)
+            self.notify(self.problems_notice, title="Not found in this kernel (the rest works)",
                         severity="warning", timeout=30)
+            if self.session.view.procs is None:
+                self.query_one(ProcessTable).border_subtitle = "no process table found"
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
@@ -144,21 +152,28 @@ class CowtuiApp(App):
     # --- showing a snapshot -------------------------------------------------------------------
     def apply(self, snap: Snapshot) -> None:
         self.snapshot = snap
-        pids = [p.pid for p in snap.processes]
-        if self.selected_pid not in pids:
-            self.selected_pid = snap.current_pid if snap.current_pid in pids else \
-                (pids[0] if pids else None)
-        table = self.query_one(ProcessTable)
-        table.show(snap.processes, snap.current_pid)
-        table.select(self.selected_pid)
-        self.show_page_table()
-        self.query_one(FramesPane).show(snap.frames, self.cow_bit)
+        now = time.monotonic()
+        # While running, the tall panes (processes, page table, CPU) follow at
+        # a slower pace: repainting a tall pane repaints every pane beside it,
+        # and registers that change 20 times a second tell nobody anything.
+        slow = not snap.running or now - self._slow_shown >= self.SLOW_PANES_SECONDS
+        if slow:
+            self._slow_shown = now
+            pids = [p.pid for p in snap.processes]
+            if self.selected_pid not in pids:
+                self.selected_pid = snap.current_pid if snap.current_pid in pids else \
+                    (pids[0] if pids else None)
+            table = self.query_one(ProcessTable)
+            table.show(snap.processes, snap.current_pid)
+            table.select(self.selected_pid)
+            self.show_page_table()
+            self.query_one(CpuView).show(snap.cpu, self.before_registers, self.breakpoints)
+        self.query_one(FramesPane).show(snap.frames, self.cow_bit, totals=slow)
         self.query_one(FaultTable).add_events(self.session.trace, snap.trace_len)
         console = self.query_one(ConsoleView)
         if snap.console_len > console.consumed:
             console.add_output(bytes(self.session.machine.console[console.consumed:
                                                                   snap.console_len]))
-        self.query_one(CpuView).show(snap.cpu, self.before_registers, self.breakpoints)
         self.show_status()
 
     def show_page_table(self) -> None:

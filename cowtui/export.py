@@ -6,8 +6,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from machine.introspect.pagetable import vmprint
 

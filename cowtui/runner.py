@@ -12,11 +12,17 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from machine.events import TrapReturn, TrapTaken
-from machine.introspect.events import FaultResolved, PageFault, ProcessForked, PteChanged, Violation
+from machine.introspect.events import (
+    FaultResolved,
+    PageFault,
+    ProcessForked,
+    PteChanged,
+    Violation,
+)
 
 from .history import PteHistory, pte_key
 from .session import Session
@@ -48,7 +54,7 @@ class Stop:
 
 class Runner:
     SLICE_SECONDS = 0.02         # a slice this long keeps pause and snapshots prompt
-    SNAPSHOT_SECONDS = 0.05      # at most 20 snapshots a second
+    SNAPSHOT_SECONDS = 0.1       # at most 10 snapshots a second
 
     def __init__(self, session: Session, history: PteHistory) -> None:
         self.session = session

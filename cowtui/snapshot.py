@@ -154,7 +154,7 @@ def address_spaces(view: KernelView, processes: list[ProcessInfo], changed: froz
 class SnapshotBuilder:
     """Reads the machine (on whichever thread owns it at the moment) into a Snapshot."""
 
-    DISASM_BEFORE, DISASM_AFTER = 4, 7
+    DISASM_BEFORE, DISASM_AFTER = 3, 6
 
     def __init__(self, session: Session, history: PteHistory) -> None:
         self.session = session
@@ -301,7 +301,9 @@ class SnapshotBuilder:
         spaces = address_spaces(view, infos, self.history.changed_addresses(), counts)
         satp = self.machine.read_csr("satp") or 0
         root = (satp & ((1 << 44) - 1)) << 12 if satp >> 60 else 0
-        current = next((p.pid for p in infos if p.pagetable == root and root), None)
+        # In the kernel satp is the kernel's: then the process xv6 calls RUNNING.
+        current = next((p.pid for p in infos if p.pagetable == root and root), None) or \
+            next((p.pid for p in infos if p.state == "RUNNING"), None)
         rows = tuple(ProcessRow(p.pid, p.name, p.state, p.size, tracker.fault_counts.get(p.pid, 0),
                                 p.pagetable) for p in infos)
         return Snapshot(self.machine.icount, running, idle, self.cpu(), rows, spaces,

@@ -10,13 +10,16 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from .lines_view import BaseStyled
+
 # Keys that are not characters but mean something to a Unix-like console.
 SPECIAL_KEYS = {"enter": "\n", "backspace": "\x7f", "tab": "\t", "ctrl+d": "\x04",
                 "ctrl+u": "\x15", "ctrl+p": "\x10", "ctrl+h": "\x08"}
 MAX_LINES = 5000
+CURSOR = Style(reverse=True)
 
 
-class ConsoleView(ScrollView, can_focus=True):
+class ConsoleView(BaseStyled, ScrollView, can_focus=True):
     class Typed(Message):
         def __init__(self, text: str) -> None:
             super().__init__()
@@ -25,6 +28,7 @@ class ConsoleView(ScrollView, can_focus=True):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.lines: list[str] = [""]
+        self._strips: dict[int, Strip] = {}   # line index -> its strip, while unchanged
         self.consumed = 0       # bytes of the console taken in
 
     def add_output(self, data: bytes) -> None:
@@ -41,6 +45,7 @@ class ConsoleView(ScrollView, can_focus=True):
                 lines[-1] += "    " if ch == "\t" else ch
         if len(lines) > MAX_LINES:
             del lines[:len(lines) - MAX_LINES]
+            self._strips.clear()
         self.consumed += len(data)
         at_end = self.scroll_offset.y >= self.max_scroll_y
         self.virtual_size = Size(max(40, max(len(line) for line in lines[-200:]) + 1), len(lines))
@@ -52,12 +57,23 @@ class ConsoleView(ScrollView, can_focus=True):
         scroll_x, scroll_y = self.scroll_offset
         index = y + scroll_y
         width = self.scrollable_content_region.width
+        base = self.base_style()
         if index >= len(self.lines):
-            return Strip.blank(width)
-        segments = [Segment(self.lines[index])]
+            return Strip.blank(width, base)
+        line = self.lines[index]
         if self.has_focus and index == len(self.lines) - 1:
-            segments.append(Segment(" ", Style(reverse=True)))
-        return Strip(segments).crop(scroll_x, scroll_x + width).extend_cell_length(width)
+            strip = Strip([Segment(line, base), Segment(" ", base + CURSOR)])
+        else:
+            strip = self._strips.get(index)
+            if strip is None or strip.text != line:
+                strip = self._strips[index] = Strip([Segment(line, base)])
+        strip = strip.extend_cell_length(width, base)
+        return strip.crop(scroll_x, scroll_x + width) if scroll_x or strip.cell_length > width \
+            else strip
+
+    def notify_style_update(self) -> None:
+        self._strips = {}
+        super().notify_style_update()
 
     def on_focus(self) -> None:
         self.refresh()

@@ -3,52 +3,51 @@ disassembly around pc, registers (changed since the last stop highlighted)."""
 
 from __future__ import annotations
 
-from rich.text import Text
-from textual.widgets import Static
-
 from machine.isa.disasm import ABI_NAMES
 from machine.trap import PRIVILEGE_NAMES
 
 from ..snapshot import CpuState
+from .lines_view import Line, LinesView
 
+DISASM_LINES = 9
 MODE_STYLES = {0: "bold black on green", 1: "bold black on yellow", 3: "bold white on red"}
 
 
-def cpu_text(cpu: CpuState, before: tuple[int, ...] | None, breakpoints: set[int]) -> Text:
-    text = Text()
-    text.append(f" {PRIVILEGE_NAMES.get(cpu.privilege, '?')}-mode ",
-                MODE_STYLES.get(cpu.privilege, ""))
-    text.append(f"  pc {cpu.pc:#x}", "bold")
+def cpu_lines(cpu: CpuState, before: tuple[int, ...] | None, breakpoints: set[int]) -> list[Line]:
+    """Always the same number of lines, so an update never needs a layout pass."""
+    head: Line = [(f" {PRIVILEGE_NAMES.get(cpu.privilege, '?')}-mode ",
+                   MODE_STYLES.get(cpu.privilege, "")), (f"  pc {cpu.pc:#x}", "bold")]
     if cpu.where:
-        text.append(f"  {cpu.where}", "cyan")
-    text.append("\n")
+        head.append((f"  {cpu.where}", "cyan"))
+    source: Line = []
     if cpu.source:
-        text.append(f"{cpu.source[0]}:{cpu.source[1]}", "green")
+        source = [(f"{cpu.source[0]}:{cpu.source[1]}", "green")]
         if cpu.source_text:
-            text.append(f"  {cpu.source_text}")
-        text.append("\n")
+            source.append((f"  {cpu.source_text}", ""))
     elif cpu.privilege == 0:
-        text.append("user code (no debug info)\n", "dim")
-    text.append("\n")
-    for line in cpu.disasm:
-        if line.label:
-            text.append(f"          <{line.label}>:\n", "cyan")
-        marker, style = (">", "bold reverse") if line.is_pc else (" ", "")
-        stop = "b" if line.address in breakpoints and cpu.privilege != 0 else " "
-        text.append(stop, "bold red")
-        text.append(f"{marker}{line.address & 0xFFFFFFFF:08x}  {line.text}\n", style)
-    text.append("\n")
+        source = [("user code (no debug info)", "dim")]
+    lines = [head, source, []]
+    for row in list(cpu.disasm)[:DISASM_LINES]:
+        stop = "b" if row.address in breakpoints and cpu.privilege != 0 else " "
+        where = f"{'>' if row.is_pc else ' '}{row.address & 0xFFFFFFFF:08x}  {row.text:<24}"
+        line: Line = [(stop, "bold red"), (where, "bold reverse" if row.is_pc else "")]
+        if row.label:
+            line.append((f" <{row.label}>", "cyan"))
+        lines.append(line)
+    lines.extend([] for _ in range(3 + DISASM_LINES - len(lines) + 1))
     for i in range(0, 32, 2):
+        line = []
         for j in (i, i + 1):
             changed = before is not None and before[j] != cpu.registers[j]
-            text.append(f"{ABI_NAMES[j]:>4} ", "dim")
-            text.append(f"{cpu.registers[j]:016x}", "bold yellow" if changed else "")
-            text.append("  " if j == i else "\n")
-    text.append(f"satp {cpu.satp:016x}", "dim")
-    return text
+            line += [(f"{ABI_NAMES[j]:>4} ", "dim"),
+                     (f"{cpu.registers[j]:016x}", "bold yellow" if changed else ""),
+                     ("  " if j == i else "", "")]
+        lines.append(line)
+    lines.append([(f"satp {cpu.satp:016x}", "dim")])
+    return lines
 
 
-class CpuView(Static):
+class CpuView(LinesView):
     def show(self, cpu: CpuState, before: tuple[int, ...] | None,
              breakpoints: set[int] = frozenset()) -> None:
-        self.update(cpu_text(cpu, before, breakpoints))
+        self.set_lines(cpu_lines(cpu, before, breakpoints))

@@ -29,9 +29,8 @@ class FaultTable(DataTable):
         self.faults = 0
 
     def on_mount(self) -> None:
-        for label, width in (("#instr", 9), ("pid", 3), ("cause", 5), ("va", 10),
-                             ("outcome", 15)):
-            self.add_column(label, key=label, width=width)
+        for label in ("#instr", "pid", "cause", "va", "outcome"):
+            self.add_column(label, key=label)   # as wide as the widest cell
 
     def add_events(self, trace: list, upto: int) -> None:
         """Take the trace events [seen, upto) into the table."""
@@ -48,6 +47,6 @@ class FaultTable(DataTable):
                 self.update_cell(str(event.fault_icount), "outcome", outcome_text(event))
         self.seen = max(self.seen, upto)
         if added:
-            self.border_subtitle = f"{self.faults} faults"
+            self.border_subtitle = f"{self.faults} fault{'s' if self.faults != 1 else ''}"
             if follow:
                 self.move_cursor(row=self.row_count - 1, animate=False)

@@ -18,7 +18,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ..snapshot import FREE, KERNEL, OTHER, TABLE, USER_FRAME, FrameMap
+from ..snapshot import FREE, KERNEL, TABLE, USER_FRAME, FrameMap
+from .lines_view import BaseStyled
 
 LABEL = 11   # "0x87f80000 "
 HEAT = ("", "on #1e5a32", "on #7a6a00", "on #a04800", "on #a01010")  # refcount 0, 1, 2, 3, 4+
@@ -50,7 +51,7 @@ LEGEND = (("free", "."), ("kernel", "#"), ("page table", "P"), ("user", "u"),
           ("shared by N", "2-9"), ("kernel-allocated", "k"), ("bad", "!"))
 
 
-class FrameGrid(ScrollView, can_focus=True):
+class FrameGrid(BaseStyled, ScrollView, can_focus=True):
     compact: reactive[bool] = reactive(True)
 
     class Pointed(Message):
@@ -71,11 +72,23 @@ class FrameGrid(ScrollView, can_focus=True):
 
     # --- data -------------------------------------------------------------------
     def show(self, frames: FrameMap) -> None:
-        old = self.frames
+        old, old_rows = self.frames, self.rows
         self.frames = frames
-        if old is None or old.kinds != frames.kinds or old.counts != frames.counts:
-            self._layout_rows()
+        if old is not None and old.kinds == frames.kinds and old.counts == frames.counts:
+            return
+        self._layout_rows()
+        if old is None or self.rows != old_rows:
             self.refresh()
+            return
+        # Repaint only the rows whose frames changed: a repainted row is
+        # repainted across every pane beside it, so few rows is cheap.
+        top = self.scroll_offset.y
+        for row in range(top, min(len(self.rows), top + self.size.height)):
+            _, first, count = self.rows[row]
+            end = first + count
+            if old.kinds[first:end] != frames.kinds[first:end] or \
+                    old.counts[first:end] != frames.counts[first:end]:
+                self.refresh_line(row - top)
 
     def mark(self, frames: list[int]) -> None:
         if self.frames is None:
@@ -112,28 +125,33 @@ class FrameGrid(ScrollView, can_focus=True):
         self.virtual_size = Size(LABEL + self.per_row, len(rows))
 
     # --- drawing ------------------------------------------------------------------
+    def notify_style_update(self) -> None:
+        self._styles = {}
+        super().notify_style_update()
+
     def _cell(self, kind: int, count: int) -> tuple[str, Style]:
         key = (kind, count)
         cell = self._styles.get(key)
         if cell is None:
             character, style = glyph(kind, count)
-            cell = self._styles[key] = (character, Style.parse(style))
+            cell = self._styles[key] = (character, self.base_style() + Style.parse(style))
         return cell
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         index = y + scroll_y
         width = self.scrollable_content_region.width
+        plain = self.base_style()
         if self.frames is None or index >= len(self.rows):
-            return Strip.blank(width)
+            return Strip.blank(width, plain)
         what, first, count = self.rows[index]
         base = self.frames.base
-        label = Segment(f"{base + (first << 12):#010x} ", Style(color="#808080"))
+        label = Segment(f"{base + (first << 12):#010x} ", plain + Style(color="#808080"))
         if what == "gap":
             end = base + ((first + count) << 12) - 1
             text = f"... {count} free frames to {end:#x} ..."
-            return Strip([label, Segment(text, Style(color="#5a5a5a", italic=True))]) \
-                .crop(scroll_x, scroll_x + width).extend_cell_length(width)
+            return Strip([label, Segment(text, plain + Style(color="#5a5a5a", italic=True))]) \
+                .crop(scroll_x, scroll_x + width).extend_cell_length(width, plain)
         segments = [label]
         kinds, counts = self.frames.kinds, self.frames.counts
         run_text, run_style = "", None
@@ -149,7 +167,7 @@ class FrameGrid(ScrollView, can_focus=True):
                 run_text, run_style = character, style
         if run_text:
             segments.append(Segment(run_text, run_style))
-        return Strip(segments).crop(scroll_x, scroll_x + width).extend_cell_length(width)
+        return Strip(segments).crop(scroll_x, scroll_x + width).extend_cell_length(width, plain)
 
     # --- pointing -------------------------------------------------------------------
     def frame_at(self, x: int, y: int) -> int | None:
@@ -169,7 +187,7 @@ class FrameGrid(ScrollView, can_focus=True):
         i = self.frames.index(frame)
         if i is None:
             return None
-        for row, (what, first, count) in enumerate(self.rows):
+        for row, (_, first, count) in enumerate(self.rows):
             if first <= i < first + count:
                 return row
         return None

@@ -9,9 +9,8 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from ..ptefmt import flags_plain
-from ..snapshot import KIND_NAMES, FREE, FrameMap
+from ..snapshot import FREE, KERNEL, KIND_NAMES, OTHER, TABLE, USER_FRAME, FrameMap
 from .frame_grid import HEAT, LEGEND, FrameGrid, glyph
-from ..snapshot import KERNEL, TABLE, USER_FRAME, OTHER
 
 
 def legend() -> Text:
@@ -57,20 +56,25 @@ class FramesPane(Vertical):
         yield FrameGrid(id="frames-grid")
         yield Static("hover or click a frame", id="frames-detail")
 
-    def show(self, frames: FrameMap, cow_bit: int) -> None:
+    def show(self, frames: FrameMap, cow_bit: int, totals: bool = True) -> None:
+        """``totals``: also the counts in the border (repaints the whole pane)."""
         self.frames, self.cow_bit = frames, cow_bit
         self.query_one(FrameGrid).show(frames)
-        used = len(frames.kinds) - frames.kinds.count(FREE)
-        shared = sum(1 for m in frames.mappings.values() if len(m) > 1)
-        self.border_subtitle = f"{used} of {len(frames.kinds)} in use, {shared} shared"
         if self.pointed is not None:
             self.point(self.pointed)
+        if not totals:
+            return
+        used = len(frames.kinds) - frames.kinds.count(FREE)
+        shared = sum(1 for m in frames.mappings.values() if len(m) > 1)
+        subtitle = f"{used} of {len(frames.kinds)} in use, {shared} shared"
+        if subtitle != self.border_subtitle:
+            self.border_subtitle = subtitle
 
     def point(self, frame: int | None) -> None:
         self.pointed = frame
         if frame is not None and self.frames is not None:
-            self.query_one("#frames-detail", Static).update(describe(self.frames, frame,
-                                                                     self.cow_bit))
+            self.query_one("#frames-detail", Static).update(
+                describe(self.frames, frame, self.cow_bit), layout=False)  # fixed height
 
     def jump_to(self, frame: int) -> None:
         grid = self.query_one(FrameGrid)

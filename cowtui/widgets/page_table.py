@@ -12,6 +12,9 @@ from .pte_list import HEADER, PteList, option_id
 
 
 class PageTablePane(Vertical):
+    space: AddressSpace | None = None
+    cow_bit = 8
+
     def compose(self) -> ComposeResult:
         with TabbedContent(initial="pt-flat-tab"):
             with TabPane("Ranges", id="pt-flat-tab"):
@@ -21,18 +24,29 @@ class PageTablePane(Vertical):
                 yield PageTree(id="pt-tree")
 
     def show(self, space: AddressSpace | None, cow_bit: int) -> None:
-        if space is None:
-            self.border_title = "Page table"
-        else:
+        title, subtitle = "Page table", ""
+        if space is not None:
             user = sum(1 for row in space.leaves if row.pte & 0x10)
             changed = sum(1 for row in space.leaves if row.changed)
-            self.border_title = f"Page table: pid {space.pid}"
-            self.border_subtitle = f"{len(space.leaves)} leaves, {user} user" + \
+            title = f"Page table: pid {space.pid}"
+            subtitle = f"{len(space.leaves)} leaves, {user} user" + \
                 (f", {changed} changed" if changed else "")
-        self.query_one(PteList).show(space, cow_bit)
-        self.query_one(PageTree).show(space, cow_bit)
+        if (title, subtitle) != (self.border_title, self.border_subtitle):
+            self.border_title, self.border_subtitle = title, subtitle
+        self.space, self.cow_bit = space, cow_bit
+        # only the view on screen: rebuilding a hidden tree is wasted work
+        if self.query_one(TabbedContent).active == "pt-tree-tab":
+            self.query_one(PageTree).show(space, cow_bit)
+        else:
+            self.query_one(PteList).show(space, cow_bit)
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        self.show(self.space, self.cow_bit)
 
     def go_to(self, pid: int, va: int) -> bool:
         """Put the cursor on the PTE of ``va`` (in the flat view)."""
-        self.query_one(TabbedContent).active = "pt-flat-tab"
+        tabs = self.query_one(TabbedContent)
+        if tabs.active != "pt-flat-tab":
+            tabs.active = "pt-flat-tab"
+            self.query_one(PteList).show(self.space, self.cow_bit)
         return self.query_one(PteList).go_to(option_id(pid, va))

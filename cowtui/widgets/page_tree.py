@@ -24,7 +24,7 @@ class PageTree(Tree):
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         # space belongs to the app (pause), not to folding a node
-        return False if action == "toggle_node" else True
+        return action != "toggle_node"
 
     def show(self, space: AddressSpace | None, cow_bit: int) -> None:
         key = (space.pid, space.root, space.tables, space.leaves) if space else None

@@ -45,7 +45,7 @@ class ProcessTable(DataTable):
         self.select(keep)
 
     def select(self, pid: int | None) -> None:
-        if pid is not None and str(pid) in self.rows:
+        if pid is not None and str(pid) in self.rows and pid != self.selected_pid:
             self.move_cursor(row=self.get_row_index(str(pid)), animate=False)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:

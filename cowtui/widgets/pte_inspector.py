@@ -3,10 +3,12 @@ refcount, who else maps that frame, and every change made to it."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
@@ -81,7 +83,7 @@ def history_text(d: PteDetails) -> Text:
 class PteInspector(ModalScreen[str | None]):
     """Dismissed with 'run-until-change' when the user asks to run on."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "close", "Close", id="inspector.close"),
         Binding("u", "run_until_change", "Run until this PTE changes",
                 id="inspector.run-until-change"),

@@ -37,7 +37,7 @@ def leaf_line(row: PteRow, cow_bit: int) -> Text:
     text = Text()
     text.append("* " if row.changed else "  ", CHANGED_STYLE)
     text.append(f"{row.va:#012x}  ", CHANGED_STYLE if row.changed else "")
-    text.append(f"{SIZE_NAMES[row.level]:>4} {row.frame:#011x} ")
+    text.append(f"{SIZE_NAMES[row.level]:>4} {row.frame:#010x}  ")
     text.append_text(flags_text(row.pte, cow_bit))
     ref = "" if row.refcount is None else str(row.refcount)
     text.append(f" {ref:>4}", "bold red" if row.refcount is not None and row.refcount > 1 else "")

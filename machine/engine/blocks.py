@@ -367,10 +367,7 @@ class BlockEngine:
         n = hart.icount
         pc = hart.pc
         while n < stop_at and not hart.stop_requested:
-            if hart.at_boundary is not None:
-                hart.at_boundary(n)
-            pc = hart.take_interrupt_if_pending(pc)
-            limit = min(stop_at, hart.next_deadline(n), n + self.CHUNK)
+            pc, limit = interpreter.look_around(n, pc, stop_at, self.CHUNK)
             privilege = hart.privilege
             fetches = hart.fetch_map
             vpn = -1
@@ -416,20 +413,10 @@ class BlockEngine:
                 if in_block:  # finish the instructions before it, then run it synced
                     n, pc = n + state.done, state.pc
                     op, _ = interpreter.decode_at(pc, privilege)
-                hart.icount, hart.pc = n, pc
-                memory.synced = True
-                try:
-                    next_pc = op(pc)  # type: ignore[misc]
-                    if hart.idle_forever:
-                        break
-                    pc, n = next_pc, hart.icount + 1
-                except Recheck as done:  # synced anyway: nothing more to do
-                    pc, n = done.npc, hart.icount + 1
-                except Trap as trap:
-                    pc = hart.take_exception(trap, pc)
-                    n = hart.icount + 1
-                finally:
-                    memory.synced = False
+                synced = interpreter.run_synced(op, n, pc)  # type: ignore[arg-type]
+                if synced is None:
+                    break
+                n, pc = synced
             except Trap as trap:
                 if in_block:
                     n, pc = n + state.done, state.pc

@@ -150,6 +150,35 @@ class Interpreter:
             raise BreakpointHit
         return breakpoint
 
+    # --- what every engine's loop shares ---------------------------------------
+    def look_around(self, n: int, pc: int, stop_at: int, chunk: int) -> tuple[int, int]:
+        """Between runs of instructions: deliver due input, take a pending
+        interrupt, and say how far the next run may go (the next deadline)."""
+        hart = self.hart
+        if hart.at_boundary is not None:
+            hart.at_boundary(n)
+        pc = hart.take_interrupt_if_pending(pc)
+        return pc, min(stop_at, hart.next_deadline(n), n + chunk)
+
+    def run_synced(self, op: Op, n: int, pc: int) -> tuple[int, int] | None:
+        """Execute ``op`` (instruction number ``n`` at ``pc``) with the hart's
+        counters and pc written back, as CSR, privileged and device accesses
+        need: (count, next pc) after it, or None for a wfi that waits forever."""
+        hart, memory = self.hart, self.hart.memory
+        hart.icount, hart.pc = n, pc
+        memory.synced = True
+        try:
+            next_pc = op(pc)
+            if hart.idle_forever:
+                return None
+            return hart.icount + 1, next_pc
+        except Recheck as done:  # synced anyway: nothing more to do
+            return hart.icount + 1, done.npc
+        except Trap as trap:
+            return hart.icount + 1, hart.take_exception(trap, pc)
+        finally:
+            memory.synced = False
+
     # --- the loop ---------------------------------------------------------
     def run(self, stop_at: int) -> None:
         """Execute until ``hart.icount`` reaches ``stop_at`` or the hart has
@@ -159,10 +188,7 @@ class Interpreter:
         n = hart.icount
         pc = hart.pc
         while n < stop_at and not hart.stop_requested:
-            if hart.at_boundary is not None:
-                hart.at_boundary(n)
-            pc = hart.take_interrupt_if_pending(pc)
-            limit = min(stop_at, hart.next_deadline(n), n + hart.CHUNK)
+            pc, limit = self.look_around(n, pc, stop_at, hart.CHUNK)
             privilege = hart.privilege
             fetches = hart.fetch_map
             vpn = -1
@@ -192,20 +218,10 @@ class Interpreter:
             except Recheck as done:  # the op completed: count it, then look around
                 n, pc = n + 1, done.npc
             except NeedSync:
-                hart.icount, hart.pc = n, pc
-                memory.synced = True
-                try:
-                    next_pc = op(pc)  # type: ignore[misc]
-                    if hart.idle_forever:  # wfi with nothing that could wake it
-                        break
-                    pc, n = next_pc, hart.icount + 1
-                except Recheck as done:  # synced anyway: nothing more to do
-                    pc, n = done.npc, hart.icount + 1
-                except Trap as trap:
-                    pc = hart.take_exception(trap, pc)
-                    n = hart.icount + 1
-                finally:
-                    memory.synced = False
+                synced = self.run_synced(op, n, pc)  # type: ignore[arg-type]
+                if synced is None:  # wfi with nothing that could wake it
+                    break
+                n, pc = synced
             except Trap as trap:
                 hart.icount = n
                 pc = hart.take_exception(trap, pc)

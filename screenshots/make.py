@@ -1,0 +1,82 @@
+"""Regenerate the SVG screenshots of cowtui in this folder.
+
+  main.svg               the default scenario stopped at its first COW fault (key f)
+  pte-inspector.svg      the PTE inspector on a page the parent shares with its child
+  violation-banner.svg   a bug-zoo kernel (text-becomes-writable) caught by cow-on-readonly
+  frames-heatmap.svg     the frames heat map mid-run, while cowstress forks and copies
+
+Run: python screenshots/make.py   (about half a minute)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+
+from cowtui.app import CowtuiApp
+from cowtui.scenario import BUNDLED_DIR, load_scenario
+from cowtui.session import Session
+
+HERE = Path(__file__).resolve().parent
+SIZE = (160, 50)
+
+
+def app_on(scenario: str, stable: bool = True) -> CowtuiApp:
+    return CowtuiApp(Session(load_scenario(BUNDLED_DIR / f"{scenario}.yaml")), stable=stable)
+
+
+async def finish(pilot) -> None:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def shoot(app: CowtuiApp, name: str, steps) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await steps(pilot)
+        app.save_screenshot(f"{name}.svg", str(HERE))
+        print(f"wrote {HERE / name}.svg")
+        app.runner.request_pause()
+
+
+async def main_screen(pilot) -> None:
+    await pilot.press("f")
+    await finish(pilot)
+
+
+async def inspector(pilot) -> None:
+    await main_screen(pilot)
+    pilot.app.inspect(3, 0x3000)
+    await pilot.pause()
+
+
+async def banner(pilot) -> None:
+    await pilot.press("c")
+    await finish(pilot)
+
+
+async def heat_map_mid_run(pilot) -> None:
+    app = pilot.app
+    await pilot.press("c")
+    # Poll (without waiting for an idle CPU, which never comes while the
+    # guest runs) until the children are copying pages.
+    while app.session.machine.icount < 1_560_000:
+        await asyncio.sleep(0.01)
+    while app.snapshot is None or not app.snapshot.running or \
+            app.snapshot.icount < 1_560_000:
+        await asyncio.sleep(0.01)
+
+
+async def main() -> None:
+    await shoot(app_on("default"), "main", main_screen)
+    await shoot(app_on("default"), "pte-inspector", inspector)
+    await shoot(app_on("bug-text-becomes-writable"), "violation-banner", banner)
+    await shoot(app_on("cowstress", stable=False), "frames-heatmap", heat_map_mid_run)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

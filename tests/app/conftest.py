@@ -1,0 +1,39 @@
+"""Helpers for the app tests: sessions on bundled scenarios, a guest that
+never stops, and waiting for a run to end."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cowtui.app import CowtuiApp
+from cowtui.scenario import BUNDLED_DIR, load_scenario
+from cowtui.session import Session
+from machine.isa.asm import assemble
+from tests.support.mini_elf import make_elf
+
+SIZE = (160, 50)   # every app test and snapshot uses this terminal size
+
+
+def make_app(scenario: str = "default") -> CowtuiApp:
+    """A fresh app on a bundled scenario, without wall-clock figures."""
+    return CowtuiApp(Session(load_scenario(BUNDLED_DIR / f"{scenario}.yaml")), stable=True)
+
+
+async def finish_run(pilot) -> None:
+    """Wait until the machine's worker is done and its last snapshot shown."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    assert not pilot.app.running
+    await pilot.pause()    # what the last snapshot set off (row highlights, ...) settles
+
+
+@pytest.fixture
+def loop_scenario(tmp_path: Path) -> Path:
+    """A scenario whose guest spins forever in M-mode (no DWARF, no xv6 at all)."""
+    (tmp_path / "loop.elf").write_bytes(
+        make_elf(assemble("loop: addi a0, a0, 1\nj loop", 0x80000000)))
+    path = tmp_path / "loop.yaml"
+    path.write_text("name: spin-forever\nkernel: loop.elf\nstop: {instructions: 1000000000000}\n")
+    return path

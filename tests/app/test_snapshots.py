@@ -1,0 +1,36 @@
+"""Snapshot tests (pytest-textual-snapshot) of the main screen, the PTE
+inspector and the violation banner. The app runs with ``stable=True`` (no
+wall-clock figures); every screenshot is taken after the run has stopped at
+an exact instruction, so it is the same every time.
+Update after an intended change: pytest tests/app --snapshot-update"""
+
+from __future__ import annotations
+
+from .conftest import SIZE, finish_run, make_app
+
+
+def test_main_screen_at_the_first_cow_fault(snap_compare):
+    async def run_before(pilot) -> None:
+        await pilot.press("f")
+        await finish_run(pilot)
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_pte_inspector_on_a_shared_page(snap_compare):
+    async def run_before(pilot) -> None:
+        await pilot.press("f")
+        await finish_run(pilot)
+        pilot.app.inspect(3, 0x3000)   # the parent's page, shared with the child
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_violation_banner(snap_compare):
+    async def run_before(pilot) -> None:
+        await pilot.press("c")
+        await finish_run(pilot)
+
+    assert snap_compare(make_app("bug-text-becomes-writable"), terminal_size=SIZE,
+                        run_before=run_before)
