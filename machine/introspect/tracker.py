@@ -11,7 +11,7 @@ quiescent points: every return to U-mode.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -22,9 +22,10 @@ from .events import (FaultResolved, PageFault, ProcessExited, ProcessForked, Pte
                      RefcountChanged, Violation)
 from .invariants import Finding, check_frames, check_pte_change, shared_cow_frames
 from .kernel_view import KernelView, ProcessInfo
+from .mappings import MappingIndex
 from .pagetable import leaf_at
 from .profiles import KERNBASE
-from .pte import has_cow, is_leaf, is_user_leaf, pte_frame
+from .pte import has_cow, is_leaf, pte_frame
 from .rules import RULES
 
 if TYPE_CHECKING:
@@ -50,6 +51,8 @@ class Tracker:
         self.running: set[int] = set()               # pids not yet exited
         self.table_pages: dict[int, tuple[int, int, int]] = {}  # page -> (pid, level, va_base)
         self.cow_watched: set[int] = set()
+        self.index = MappingIndex()
+        self.roots: dict[int, int] = {}  # pid -> the root its table pages were read from
         self.open_faults: dict[int, OpenFault] = {}  # pid -> fault
         self.fault_counts: Counter[int] = Counter()
         self.violations: list[Violation] = []
@@ -129,18 +132,31 @@ class Tracker:
                 self._close_killed(pid)
         self.processes = current
         self.running = running
-        live = current
-        tables: dict[int, tuple[int, int, int]] = {}
-        for process in live.values():
-            if process.pagetable:
-                for table in view.page_table(process.pagetable)[0]:
-                    tables[table.address] = (process.pid, table.level, table.va_base)
-        for page in set(self.table_pages) - set(tables):
-            if page >> 12 not in self._refcount_pages:
-                self.machine.unwatch_physical_page(page >> 12)
-        for page in set(tables) - set(self.table_pages):
-            self.machine.watch_physical_page(page >> 12)
-        self.table_pages = tables
+        for pid in set(self.roots) - set(current):  # reaped: its tables are gone
+            self._forget_address_space(pid)
+        for pid, process in current.items():
+            if process.pagetable and self.roots.get(pid) != process.pagetable:
+                self._read_address_space(pid, process.pagetable)
+
+    def _forget_address_space(self, pid: int) -> None:
+        self.roots.pop(pid, None)
+        self.index.remove_process(pid)
+        for page, (owner, _, _) in list(self.table_pages.items()):
+            if owner == pid:
+                del self.table_pages[page]
+                if page >> 12 not in self._refcount_pages:
+                    self.machine.unwatch_physical_page(page >> 12)
+
+    def _read_address_space(self, pid: int, root: int) -> None:
+        """A new (or exec's new) address space: walk it once; its stores come
+        as events from now on."""
+        self._forget_address_space(pid)
+        self.roots[pid] = root
+        tables, leaves = self.view.page_table(root)
+        for table in tables:
+            self.table_pages[table.address] = (pid, table.level, table.va_base)
+            self.machine.watch_physical_page(table.address >> 12)
+        self.index.replace_process(pid, [(leaf.va, leaf.pte) for leaf in leaves])
 
     def _parent_of(self, process: ProcessInfo) -> int:
         layout = self.view.procs
@@ -210,6 +226,8 @@ class Tracker:
                 child = pte_frame(new)
                 self.table_pages[child] = (pid, level - 1, va)
                 self.machine.watch_physical_page(child >> 12)
+            if is_leaf(new) or is_leaf(old):
+                self.index.set_leaf(pid, va, new if is_leaf(new) else 0)
             if is_leaf(new):
                 self._check_pte_change(pid, va, old, new)
 
@@ -235,6 +253,7 @@ class Tracker:
             if old == new:
                 continue
             frame = KERNBASE + (index << 12)
+            self.index.dirty.add(frame)
             self._publish(RefcountChanged(event.icount, frame, old, new, event.pc))
             if new < 0:
                 self.violate("double-free", f"frame {frame:#x}: refcount dropped to {new}",
@@ -333,67 +352,61 @@ class Tracker:
     # --- whole-state checks ----------------------------------------------------
     def user_mappings(self) -> dict[int, list[tuple[int, int, int]]]:
         """frame -> [(pid, va, pte)] over every live process's user leaves."""
-        frames: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
-        for process in self.processes.values():
-            if not process.pagetable:
-                continue
-            for leaf in self.view.page_table(process.pagetable)[1]:
-                if is_user_leaf(leaf.pte):
-                    frames[leaf.frame].append((process.pid, leaf.va, leaf.pte))
-        return frames
+        return self.index.all()
 
     def _mappings_of(self, frame: int) -> list[tuple[int, int, int]]:
-        return self.user_mappings().get(frame, [])
+        return self.index.users(frame)
 
     def free_count(self) -> int:
         counts = self.view.all_refcounts()
         if counts is not None:
-            first_free = (self.view.kernel_end - 0x80000000) >> 12
+            first_free = (self.view.kernel_end - KERNBASE) >> 12
             return sum(1 for c in counts[first_free:] if c == 0)
         return len(self.view.free_frames())
 
     def check_invariants(self) -> None:
-        mappings = self.user_mappings()
-        counts = self.view.all_refcounts()
-        array = self.view.refcounts
-
-        def refcount(frame: int) -> int | None:
-            index = array.index_of(frame) if array is not None else None
-            return counts[index] if counts is not None and index is not None else None
-
-        for finding in check_frames(mappings, refcount, self.cow_bit):
+        """The frame rules, over the frames whose mappings or refcount
+        changed since the last check (and the ones still under suspicion)."""
+        frames = self.index.take_dirty() | set(self.unmapped_held)
+        view = self.view
+        mappings = {frame: self.index.users(frame) for frame in frames}
+        for finding in check_frames({f: m for f, m in mappings.items() if m},
+                                    view.refcount, self.cow_bit):
             self.report(finding)
         shared_cow = shared_cow_frames(mappings, self.cow_bit)
-        for frame in shared_cow - self.cow_watched:
-            self.machine.watch_physical_page(frame >> 12)
-        for frame in self.cow_watched - shared_cow:
-            if frame not in self.table_pages and frame >> 12 not in self._refcount_pages:
-                self.machine.unwatch_physical_page(frame >> 12)
-        self.cow_watched = shared_cow
-        self._check_leak(mappings, counts)
+        for frame in frames:
+            if frame in shared_cow and frame not in self.cow_watched:
+                self.cow_watched.add(frame)
+                self.machine.watch_physical_page(frame >> 12)
+            elif frame not in shared_cow and frame in self.cow_watched:
+                self.cow_watched.discard(frame)
+                if frame not in self.table_pages and frame >> 12 not in self._refcount_pages:
+                    self.machine.unwatch_physical_page(frame >> 12)
+        self._check_leak(mappings)
 
-    def _check_leak(self, mappings: dict, counts: list[int] | None) -> None:
+    def _check_leak(self, mappings: dict[int, list]) -> None:
         """A frame that user PTEs mapped, that no PTE maps any more, yet whose
         refcount stays above zero, is lost: nothing will ever free it. Seen
         at two quiescent points in a row with the same count, so a process
         preempted half-way through unmapping is not blamed."""
-        array = self.view.refcounts
-        if counts is None or array is None:
+        if self.view.refcounts is None:
             return
-        self.ever_user.update(mappings)
         held: dict[int, int] = {}
-        for frame in self.ever_user - set(mappings):
-            index = array.index_of(frame)
-            count = counts[index] if index is not None else 0
+        for frame, users in mappings.items():
+            if users:
+                self.ever_user.add(frame)
+                continue
+            if frame not in self.ever_user:
+                continue
+            count = self.view.refcount(frame) or 0
             if count <= 0:
+                self.ever_user.discard(frame)
                 continue
             held[frame] = count
             if self.unmapped_held.get(frame) == count:
                 self.violate("frame-leak",
                              f"frame {frame:#x} is mapped by no PTE but its refcount stays "
                              f"{count}: it can never be freed", (frame,))
-        self.ever_user.difference_update(
-            f for f in self.ever_user - set(mappings) if f not in held)
         self.unmapped_held = held
 
 
