@@ -8,10 +8,12 @@ may observe, loads all 31 registers from the descriptor and ``mret``s into the
 program in its privilege (M, S, U, or M with MPRV=1 and MPP=U).
 
 Every trap goes to the harness: ``mtrap`` (M-mode) or ``strap`` (S-mode, for
-exceptions the program's medeleg delegates). Both record (handler, cause,
-tval, epc, status), skip the trapping instruction (2 or 4 bytes, read from
-epc) and return; a fetch fault, or a ninth trap, sends the program to its end
-instead. Before returning, a handler drops any LR reservation with a dummy
+exceptions the program's medeleg delegates; it returns with SRET, so programs
+run with TSR delegate nothing). Both record (handler, cause, tval, epc,
+status), skip the trapping instruction (2 or 4 bytes: from the instruction
+bits in tval for an illegal instruction, else read at epc, code being
+identity-mapped) and return; a fetch fault, or a ninth trap, sends the
+program to its end instead. Before returning, a handler drops any LR reservation with a dummy
 SC, as the privileged specification advises trap handlers to do ("Trap
 handlers should explicitly clear the reservation if required (e.g., by using
 a dummy SC) before executing the xRET", 3.3.2): whether a trap or an xRET
@@ -37,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from machine.isa.asm import assemble
+from machine.isa.decoder import decode
 from machine.machine import Machine, MachineConfig
 from machine.mmu import PTE_A, PTE_D, PTE_R, PTE_U, PTE_V, PTE_W, PTE_X
 from tests.support.mini_elf import make_elf
@@ -46,11 +49,12 @@ RAM_BASE = 0x8000_0000
 
 # --- physical layout of the image -------------------------------------------
 HARNESS = 0x8000_0000          # harness code (entry)
-AREA = 0x8001_0000             # harness data: see the A_* offsets
+AREA = 0x8001_0000             # harness data: see the AREA_* offsets
 DESCRIPTORS = 0x8002_0000      # one descriptor per program
 CODE = 0x8020_0000             # the programs' code (one 2 MiB megapage)
 CODE_END = 0x8040_0000
-TABLES = 0x8040_0000           # per-program page tables, 4 pages each
+TABLES = 0x8040_0000           # per-program page tables, 4 pages each:
+L0_OFFSET = 0x3000             # root, L1 of the identity map, L1 and L0 of 0x4000_0000
 TABLES_END = 0x8060_0000
 SCRATCH_PAGES = 0x8060_0000    # 8 pages, mapped by L0[0..7] (L0[7]: see below)
 SCRATCH_PA = 0x8060_0F80       # the 256-byte window (straddles a page boundary)
@@ -135,10 +139,10 @@ def _record(handler: int, tval_csr: str, status_csr: str, stop: str) -> list[str
     return [
         *load_const("t4", RESULT),
         f"ld t5, {R_COUNT * 8}(t4)",
+        "addi a3, t5, 1",
+        f"sd a3, {R_COUNT * 8}(t4)",  # counts the one that does not fit too
         f"li a3, {MAX_TRAPS}",
         f"bgeu t5, a3, {stop}",
-        "addi a3, t5, 1",
-        f"sd a3, {R_COUNT * 8}(t4)",
         f"li a3, {RECORD_WORDS * 8}",
         "mul a3, t5, a3",
         "add a3, a3, t4",
@@ -224,7 +228,12 @@ def harness_pieces() -> dict[int, str]:
         _jump(MEND),
         "m_record:",
         _record(3, "mtval", "mstatus", "m_stop"),
-        "lhu a0, 0(t1)", "andi a0, a0, 3", "li a1, 3", "addi t1, t1, 2",
+        # The instruction's length: from mtval for an illegal instruction (its
+        # bits; the code may sit on a page that is not identity-mapped), else
+        # from the code itself (identity-mapped: VA = PA).
+        "li a1, 2", "bne t0, a1, m_read", "csrr a0, mtval", "j m_length",
+        "m_read: lhu a0, 0(t1)",
+        "m_length: andi a0, a0, 3", "li a1, 3", "addi t1, t1, 2",
         "bne a0, a1, m_skip", "addi t1, t1, 2",
         "m_skip: csrw mepc, t1",
         "j m_return",
@@ -259,10 +268,12 @@ def harness_pieces() -> dict[int, str]:
         "csrr t0, scause", "csrr t1, sepc",
         f"ld t2, {AREA_CUR}(x31)", f"ld t3, {D_END * 8}(t2)",
         _record(1, "stval", "sstatus", "s_stop"),
-        # read the instruction with SUM set: a U program's code is a U page
-        "csrr a2, sstatus", f"li a3, {SUM}", "csrs sstatus, a3",
+        # the length as in mtrap; the code is read with SUM set (a U
+        # program's code is a U page)
+        "li a1, 2", "bne t0, a1, s_read", "csrr a0, stval", "j s_length",
+        "s_read: csrr a2, sstatus", f"li a3, {SUM}", "csrs sstatus, a3",
         "lhu a0, 0(t1)", "csrw sstatus, a2",
-        "andi a0, a0, 3", "li a1, 3", "addi t1, t1, 2",
+        "s_length: andi a0, a0, 3", "li a1, 3", "addi t1, t1, 2",
         "bne a0, a1, s_skip", "addi t1, t1, 2",
         "s_skip: csrw sepc, t1",
         "j s_return",
@@ -309,11 +320,10 @@ class Program:
     scratch: bytes                 # initial SCRATCH_SIZE bytes of the window
     mscratch: int = 0
     medeleg: int = 0
-    status: int = 0                # SUM / MXR on top of what the mode implies
+    status: int = 0                # SUM, MXR, TVM, TW, TSR on top of what the mode implies
     l0_flags: list[int] = field(default_factory=lambda: [0] * 8)
     mega: int = 0                  # PTE flags of the 2 MiB leaf, | 1 << 20 = misaligned
-    giga: int = 0                  # PTE flags of the 1 GiB leaf, | 1 << 20 = misaligned
-    description: str = ""
+    giga: int = 0                  # PTE flags of the 1 GiB leaf (onto RAM_BASE), likewise
 
     def listing(self) -> str:
         head = (f"mode={self.mode} medeleg={self.medeleg:#x} status={self.status:#x} "
@@ -325,6 +335,11 @@ class Program:
         return f"{head}\n  {regs}\n" + "\n".join("    " + line for line in self.body)
 
 
+# Program PTE flags: bits 0-9 (V R W X U G A D, RSW) and 54-63 (reserved, PBMT, N);
+# 1 << 20 asks for a misaligned superpage.
+PTE_BITS = 0x3FF | (0x3FF << 54)
+
+
 def _pte(pa: int, flags: int) -> int:
     return ((pa >> 12) << 10) | flags
 
@@ -334,7 +349,7 @@ class Image:
 
     def __init__(self, programs: list[Program]) -> None:
         self.programs = programs
-        self.mem = bytearray(TABLES_END - RAM_BASE)
+        self.mem = bytearray(SCRATCH_PAGES + 8 * 4096 - RAM_BASE)
         self.used = 0
         harness = build_harness()
         assert len(harness) < AREA - HARNESS
@@ -359,6 +374,7 @@ class Image:
             else:
                 assert tables_at + 4 * 4096 <= TABLES_END, "too many paged programs"
                 root, l1_id, l1, l0 = (tables_at + i * 4096 for i in range(4))
+                assert l0 == root + L0_OFFSET
                 tables_at += 4 * 4096
                 self._build_tables(program, root, l1_id, l1, l0)
                 satp = (8 << 60) | (root >> 12)
@@ -385,20 +401,24 @@ class Image:
         self._put64(root + 8 * 2, _pte(l1_id, PTE_V))
         self._put64(root + 8 * 1, _pte(l1, PTE_V))
         giga_pa = RAM_BASE + (0x20_0000 if program.giga >> 20 else 0)
-        self._put64(root + 8 * 3, _pte(giga_pa, program.giga & 0x3FF))
+        self._put64(root + 8 * 3, _pte(giga_pa, program.giga & PTE_BITS))
         # identity: harness and data (never U), the programs' code (U for U programs)
         self._put64(l1_id + 8 * 0, _pte(RAM_BASE, rwx))
         code_flags = rwx | (PTE_U if program.mode == "U" else 0)
         self._put64(l1_id + 8 * 1, _pte(CODE, code_flags))
         self._put64(l1 + 8 * 0, _pte(l0, PTE_V))
         mega_pa = MEGA_TARGET + (0x1000 if program.mega >> 20 else 0)
-        self._put64(l1 + 8 * 1, _pte(mega_pa, program.mega & 0x3FF))
+        self._put64(l1 + 8 * 1, _pte(mega_pa, program.mega & PTE_BITS))
         for i, flags in enumerate(program.l0_flags):
             pa = UNMAPPED_PA if i == 7 else SCRATCH_PAGES + 4096 * i
-            self._put64(l0 + 8 * i, _pte(pa, flags & 0x3FF))
+            self._put64(l0 + 8 * i, _pte(pa, flags & PTE_BITS))
+        # The low half of a 32-bit instruction (addi a0, x0, 0) on the last
+        # halfword of L0[6]'s page: fetched there, its high half lies on L0[7]'s.
+        self._put(SCRATCH_PAGES + 0x6FFE, (0x0513).to_bytes(2, "little"))
 
     def _put(self, address: int, data: bytes) -> None:
         offset = address - RAM_BASE
+        assert 0 <= offset and offset + len(data) <= len(self.mem)
         self.mem[offset:offset + len(data)] = data
         self.used = max(self.used, offset + len(data))
 
@@ -415,18 +435,32 @@ def qemu_available() -> bool:
     return shutil.which(QEMU) is not None
 
 
-def run_qemu(elf_path: Path, timeout: float = 60.0) -> str:
-    result = subprocess.run(
-        [QEMU, "-machine", "virt", "-bios", "none", "-m", "128M", "-smp", "1",
-         "-nographic", "-monitor", "none", "-serial", "stdio", "-kernel", str(elf_path)],
-        capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
-    if result.returncode != 0:
-        raise RuntimeError(f"QEMU exited with {result.returncode}: {result.stderr.decode()}")
-    return result.stdout.decode("ascii", errors="replace")
+def run_qemu(elf_path: Path, timeout: float = 20.0) -> str:
+    """QEMU's console output; on a timeout, what it printed until then (the
+    programs after the last complete line then count as missing)."""
+    command = [QEMU, "-machine", "virt", "-bios", "none", "-m", "128M", "-smp", "1",
+               "-nographic", "-monitor", "none", "-serial", "stdio",
+               "-kernel", str(elf_path)]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          stdin=subprocess.DEVNULL) as process:
+        try:
+            out, err = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            out, err = process.communicate()
+            return out.decode("ascii", errors="replace") + "\n(QEMU timed out)\n"
+    if process.returncode != 0:
+        raise RuntimeError(f"QEMU exited with {process.returncode}: {err.decode()}")
+    return out.decode("ascii", errors="replace")
 
 
-def run_ours(elf_path: Path, programs: int) -> tuple[str, int | None]:
-    machine = Machine(MachineConfig(kernel=elf_path, ram_mib=128))
+# Our engines the batches run on: the reference interpreter and the default
+# (block compiler with loop idioms); each must match QEMU on its own.
+ENGINES = ("interp", "fast")
+
+
+def run_ours(elf_path: Path, programs: int, engine: str = "interp") -> tuple[str, int | None]:
+    machine = Machine(MachineConfig(kernel=elf_path, ram_mib=128, engine=engine))
     machine.run(max_instructions=200_000 * (programs + 1))
     return machine.console_text(), machine.exit_status
 
@@ -478,28 +512,103 @@ def normalise(words: list[int]) -> list[int]:
     return out
 
 
+def _pte_field(va: int) -> int | None:
+    """The result field holding the leaf PTE that maps ``va`` (paged programs)."""
+    if VA_SCRATCH_PAGES <= va < VA_SCRATCH_PAGES + 8 * 4096:
+        return R_PTES + ((va - VA_SCRATCH_PAGES) >> 12)
+    if VA_MEGA <= va < VA_MEGA + (2 << 20):
+        return R_PTES + 9
+    if VA_GIGA <= va < VA_GIGA + (1 << 30):
+        return R_PTES + 11
+    return None
+
+
+def qemu_corrections(image: Image, qemu: list[int]) -> tuple[list[int], set[int]]:
+    """QEMU's result with its known AMO deviations undone, and the PTE fields
+    whose A bit is not compared.
+
+    QEMU 7.2 runs an AMO as a load then a store (TCG's non-atomic path on one
+    vCPU), so an AMO that faults on its load part reports the load cause: a
+    misaligned AMO gives 4 instead of 6 and an AMO with no memory behind it 5
+    instead of 7 (QEMU issues #3503, #594), and an unmapped page 13 instead of
+    15. The privileged specification's table of causes has only
+    "store/AMO address misaligned" (6), "store/AMO access fault" (7) and
+    "store/AMO page fault" (15) for AMOs: QEMU is wrong there, and this maps
+    its causes back (programs delegate each load cause together with its
+    store/AMO twin, so the handler is the same).
+    The load part of an AMO whose store part then faults has set the PTE's
+    A bit in QEMU; that is allowed ("Updates of the A bit may be performed as
+    a result of speculation", privileged spec, Svadu/A-D update rules), so
+    for such a fault the A bit of its PTE is not compared.
+    """
+    fixed = list(qemu)
+    unchecked_a: set[int] = set()
+    for t in range(min(fixed[R_COUNT], MAX_TRAPS)):
+        at = R_TRAPS + RECORD_WORDS * t
+        handler, cause, tval, epc = fixed[at:at + 4]
+        if not handler or not CODE <= epc < CODE_END - 4:
+            continue
+        word = int.from_bytes(image.mem[epc - RAM_BASE:epc - RAM_BASE + 4], "little")
+        decoded = decode(word)
+        if decoded is None or not decoded.base.name.startswith("amo"):
+            continue
+        if cause in (4, 5, 13):
+            fixed[at + 1] = cause + 2
+            last_s = handler == 1 and all(
+                fixed[R_TRAPS + RECORD_WORDS * later] != 1
+                for later in range(t + 1, min(fixed[R_COUNT], MAX_TRAPS)))
+            if last_s and fixed[R_COUNT] <= MAX_TRAPS:
+                fixed[R_CSRS + CSR_NAMES.index("scause")] = cause + 2
+        if fixed[at + 1] == 15 and _pte_field(tval) is not None:
+            unchecked_a.add(_pte_field(tval))  # type: ignore[arg-type]
+    return fixed, unchecked_a
+
+
+@dataclass
+class Ours:
+    engine: str
+    results: list[list[int]]
+    raw: str
+    exit_status: int | None
+
+
 @dataclass
 class BatchOutcome:
+    image: Image
     qemu: list[list[int]]
-    ours: list[list[int]]
     qemu_raw: str
-    ours_raw: str
-    ours_exit: int | None
+    ours: list[Ours]
+
+    def differences(self, index: int, ours: Ours) -> list[str]:
+        """What differs for program ``index`` between QEMU and one of our
+        engines (empty: they agree)."""
+        if index >= len(self.qemu) or index >= len(ours.results):
+            return [f"no result: qemu printed {len(self.qemu)}, {ours.engine} "
+                    + str(len(ours.results))]
+        qemu, unchecked_a = qemu_corrections(self.image, self.qemu[index])
+        q, o = normalise(qemu), normalise(ours.results[index])
+        scause = R_CSRS + CSR_NAMES.index("scause")
+        if q[R_COUNT] > MAX_TRAPS and q[scause] in (4, 5, 13) and o[scause] == q[scause] + 2:
+            # the trap that did not fit in the records may have been an AMO
+            # (see qemu_corrections): nothing tells, so its twin cause is accepted
+            q[scause] = o[scause]
+        for i in unchecked_a:
+            q[i] &= ~PTE_A
+            o[i] &= ~PTE_A
+        return [f"{FIELD_NAMES[i]}: qemu={q[i]:#x} {ours.engine}={o[i]:#x}"
+                for i in range(len(q)) if q[i] != o[i]]
 
 
-def run_batch(programs: list[Program], workdir: Path | None = None) -> BatchOutcome:
+def run_batch(programs: list[Program], engines: tuple[str, ...] = ENGINES) -> BatchOutcome:
     image = Image(programs)
     with tempfile.TemporaryDirectory(prefix="cowtui-qemu-diff-") as tmp:
-        path = Path(workdir or tmp) / "batch.elf"
+        path = Path(tmp) / "batch.elf"
         path.write_bytes(image.elf())
-        qemu_raw = run_qemu(path)
-        ours_raw, exit_status = run_ours(path, len(programs))
-        if os.environ.get("QEMU_DIFF_KEEP"):
+        if os.environ.get("QEMU_DIFF_KEEP"):  # keep the image to debug by hand
             shutil.copy(path, os.environ["QEMU_DIFF_KEEP"])
-    return BatchOutcome(parse(qemu_raw), parse(ours_raw), qemu_raw, ours_raw, exit_status)
-
-
-def differences(qemu: list[int], ours: list[int]) -> list[str]:
-    q, o = normalise(qemu), normalise(ours)
-    return [f"{FIELD_NAMES[i]}: qemu={q[i]:#x} ours={o[i]:#x}"
-            for i in range(len(q)) if q[i] != o[i]]
+        qemu_raw = run_qemu(path)
+        ours = []
+        for engine in engines:
+            raw, exit_status = run_ours(path, len(programs), engine)
+            ours.append(Ours(engine, parse(raw), raw, exit_status))
+    return BatchOutcome(image, parse(qemu_raw), qemu_raw, ours)
