@@ -412,7 +412,7 @@ class BlockEngine:
             except NeedSync:
                 if in_block:  # finish the instructions before it, then run it synced
                     n, pc = n + state.done, state.pc
-                    op, _ = interpreter.decode_at(pc, privilege)
+                    op = ops[(pc & 4095) >> 1] or interpreter.decode_at(pc, privilege)[0]
                 synced = interpreter.run_synced(op, n, pc)  # type: ignore[arg-type]
                 if synced is None:
                     break

@@ -70,6 +70,7 @@ class MemorySystem:
         # The maps of the current context, for compiled blocks' inline fast paths.
         self.current_reads: dict = {}
         self.current_writes: dict = {}
+        self._translations: dict[tuple, int] = {}  # (vpn, access, privilege, SUM|MXR) -> page
         bus.ram_changed_hooks.append(self.ram_changed)
         bus.watch_changed_hooks.append(self.flush)
         self._build()
@@ -83,6 +84,12 @@ class MemorySystem:
         if privilege == MACHINE or csr.satp >> 60 == 0:
             return va
         status = csr.mstatus
+        # Pages the fast maps never hold (watched, code, devices) are walked
+        # once per flush too, as a hardware TLB would cache them.
+        key = (va >> 12, access, privilege, status & (3 << 18))
+        page = self._translations.get(key)
+        if page is not None:
+            return page | (va & 4095)
         bus = self.bus
 
         def read_pte(address: int) -> int:
@@ -99,8 +106,11 @@ class MemorySystem:
             offset = address - bus.ram_base
             bus.ram[offset:offset + 8] = value.to_bytes(8, "little")
 
-        return walk(va, access, privilege, csr.satp, bool(status & (1 << 18)),
-                    bool(status & (1 << 19)), read_pte, write_pte)
+        physical = walk(va, access, privilege, csr.satp, bool(status & (1 << 18)),
+                        bool(status & (1 << 19)), read_pte, write_pte)
+        if update_ad:
+            self._translations[key] = physical & ~4095
+        return physical
 
     def data_privilege(self) -> int:
         """Loads and stores in M-mode use MPP's privilege when MPRV is set."""
@@ -111,6 +121,7 @@ class MemorySystem:
 
     # --- maps ---------------------------------------------------------------
     def flush(self) -> None:
+        self._translations.clear()
         for reads, writes, fetches in self._contexts.values():
             reads.clear()
             writes.clear()
