@@ -104,7 +104,8 @@ class CowtuiApp(App):
         self.goal: Goal | None = None
         self.selected_pid: int | None = None
         self.before_registers: tuple[int, ...] | None = None
-        self.stop_message = "paused at reset: c runs, s steps, f runs to the next page fault"
+        where = "at the shell prompt (boot snapshot)" if session.restored_boot else "at reset"
+        self.stop_message = f"paused {where}: c runs, s steps, f runs to the next page fault"
         self.breakpoints: set[int] = set(session.breakpoint_addresses)
         self.last_stop: Stop | None = None
         self.violations: list[Violation] = []
@@ -141,6 +142,11 @@ class CowtuiApp(App):
                         severity="warning", timeout=30)
             if self.session.view.procs is None:
                 self.query_one(ProcessTable).border_subtitle = "no process table found"
+        if self.session.restored_boot:
+            self.notify("restored the boot snapshot: resumed at the shell prompt "
+                        "(--cold boots from scratch)", title="Warm start", timeout=8)
+        if self.session.snapshot_notice:
+            self.notify(self.session.snapshot_notice, severity="warning", timeout=10)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

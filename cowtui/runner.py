@@ -173,7 +173,7 @@ class Runner:
                             f"{session.scenario.stop_instructions:,} instructions is used up")
             this_slice = min(budget, left) if not self._budget_reported else budget
             started = time.perf_counter()
-            result = machine.run(max_instructions=this_slice)
+            result = session.run(max_instructions=this_slice)  # also takes the boot snapshot
             now = time.perf_counter()
             elapsed = now - started
             # Aim every slice at SLICE_SECONDS of host time.
