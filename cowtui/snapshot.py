@@ -170,12 +170,12 @@ class SnapshotBuilder:
     def refcount_bytes(self) -> bytes | None:
         """One byte per frame: the low byte of each refcount (C speed: a slice)."""
         array = self.view.refcounts
-        if array is None:
+        if array is None or not array.address:
             return None
-        raw = self.machine.read_physical(array.address, array.length * array.element_size)
+        raw = self.machine.read_physical(array.address, array.length * array.stride)
         if raw is None:
             return None
-        low = raw[::array.element_size]
+        low = raw[array.field_offset::array.stride]  # counters may be fields of structs
         if len(low) < self.frame_count:
             low += bytes(self.frame_count - len(low))
         return low[:self.frame_count]
