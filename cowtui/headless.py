@@ -89,6 +89,8 @@ def run_headless(session: Session, echo_console: bool, as_json: bool,
     for fault in open_faults.values():  # faults the run ended in the middle of
         if not as_json:
             out.write(fault_line(fault, None) + "\n")
+    if echo_console and not machine.console_text().endswith("\n"):
+        out.write("\n")  # the summary starts a line of its own
     summary = session.summary(end)
     if as_json:
         out.write(json.dumps({"event": "summary", "instructions": summary.instructions,
