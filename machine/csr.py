@@ -142,7 +142,7 @@ class CsrFile:
         if mode not in (0, 8):  # unsupported mode: the write has no effect
             return
         self.satp = value & ((0xF << 60) | (0xFFFF << 44) | ((1 << 44) - 1))
-        self.hart.translation_changed()
+        self.hart.address_space_changed()
 
     def write_tvec(self, which: str, value: int) -> None:
         if value & 3 < 2:  # modes 2 and 3 are reserved: ignore, as QEMU does

@@ -67,21 +67,30 @@ class Hart:
     def retired(self) -> int:
         return self.icount - self.not_retired
 
+    # Time this far ahead is never reached (2**63 ticks of 10 MHz: 29,000
+    # years); a compare register set near 2**64 - 1 means "no timer".
+    NEVER = 1 << 63
+
     def next_deadline(self, now: int) -> int:
-        """The first future instruction count at which a timer fires."""
+        """The first future instruction count at which a timer fires
+        (``NEVER`` and beyond: none)."""
         best = 1 << 64
         csr = self.csr
-        if csr.menvcfg & C.MENVCFG_STCE and csr.stimecmp > now:
+        if csr.menvcfg & C.MENVCFG_STCE and now < csr.stimecmp < self.NEVER:
             best = csr.stimecmp
         for source in self.deadline_sources:
             when = source()
-            if when is not None and now < when < best:
+            if when is not None and now < when < best and when < self.NEVER:
                 best = when
         return best
 
     # --- translation context -------------------------------------------------
+    def address_space_changed(self) -> None:
+        """satp changed: the maps of that address space (kept per satp)."""
+        self.select_maps()
+
     def translation_changed(self) -> None:
-        """Privilege, satp or mstatus changed: pick (and maybe drop) the maps."""
+        """Permissions changed (mstatus SUM/MXR/MPRV/MPP): drop the maps."""
         self.memory.flush()
         self.select_maps()
 
@@ -218,8 +227,7 @@ class Hart:
     def _return_to(self, privilege: int, pc: int) -> int:
         from_privilege = self.privilege
         self.memory.reservation = None
-        self.memory.flush()  # MPRV may have changed; a return is rare enough
-        self.set_privilege(privilege)
+        self.set_privilege(privilege)  # picks the maps for the new privilege and MPRV
         if self.on_trap_return is not None:
             self.on_trap_return(from_privilege, privilege, pc)
         return pc
@@ -231,7 +239,7 @@ class Hart:
         if csr.mip & csr.mie:
             return  # something is pending: WFI completes at once
         deadline = self.next_deadline(self.icount + 1)
-        if deadline >= 1 << 64:
+        if deadline >= self.NEVER:
             self.idle_forever = True  # only outside input can wake it
             return
         # Idle fast-forward: time jumps to the deadline, where the timer fires.
@@ -242,7 +250,8 @@ class Hart:
     def sfence_vma(self, address: int | None, asid: int | None, instruction: int) -> None:
         if self.privilege == USER or (self.privilege == SUPERVISOR and self.csr.mstatus & C.TVM):
             raise Trap(ILLEGAL_INSTRUCTION, instruction)
-        self.memory.flush()
+        # Nothing to drop: the soft TLBs follow every store into a page-table
+        # page (engine/memory.py), which a hardware TLB needs this for.
         if self.on_sfence is not None:
             self.on_sfence()
 

@@ -70,7 +70,12 @@ class MemorySystem:
         # The maps of the current context, for compiled blocks' inline fast paths.
         self.current_reads: dict = {}
         self.current_writes: dict = {}
-        self._translations: dict[tuple, int] = {}  # (vpn, access, privilege, SUM|MXR) -> page
+        self._translations: dict[tuple, int] = {}  # (vpn, access, privilege, SUM|MXR, satp) -> page
+        # Physical pages walks have read PTEs from. The soft TLBs stay coherent
+        # with them: a store into one drops every cached translation, so
+        # sfence.vma and satp writes need drop nothing (xv6 does both on every
+        # trap). Such pages never enter the fast store maps.
+        self.table_pages_seen: set[int] = set()
         bus.ram_changed_hooks.append(self.ram_changed)
         bus.watch_changed_hooks.append(self.flush)
         self._build()
@@ -86,15 +91,20 @@ class MemorySystem:
         status = csr.mstatus
         # Pages the fast maps never hold (watched, code, devices) are walked
         # once per flush too, as a hardware TLB would cache them.
-        key = (va >> 12, access, privilege, status & (3 << 18))
+        key = (va >> 12, access, privilege, status & (3 << 18), csr.satp)
         page = self._translations.get(key)
         if page is not None:
             return page | (va & 4095)
         bus = self.bus
 
+        seen = self.table_pages_seen
+
         def read_pte(address: int) -> int:
             if not bus.is_ram(address, 8):
                 raise Trap(ACCESS_FAULT_FOR[access], va)
+            if address >> 12 not in seen:
+                seen.add(address >> 12)
+                self.flush_writes()  # its stores must now take the slow path
             offset = address - bus.ram_base
             return int.from_bytes(bus.ram[offset:offset + 8], "little")
 
@@ -122,6 +132,14 @@ class MemorySystem:
     # --- maps ---------------------------------------------------------------
     def flush(self) -> None:
         self._translations.clear()
+        self.table_pages_seen.clear()
+        # Forget the other address spaces' maps (one per process would pile
+        # up); the current ones are cleared in place, as the loops hold them.
+        hart = self.hart
+        current = (hart.csr.satp if hart.csr.satp >> 60 else 0, self.data_privilege(),
+                   hart.privilege)
+        for key in [k for k in self._contexts if k != current]:
+            del self._contexts[key]
         for reads, writes, fetches in self._contexts.values():
             reads.clear()
             writes.clear()
@@ -132,7 +150,10 @@ class MemorySystem:
             writes.clear()
 
     def maps_for(self, data_privilege: int, fetch_privilege: int) -> tuple[dict, dict, dict]:
-        key = (data_privilege, fetch_privilege)
+        """The maps of one translation context: address space (satp) and the
+        privileges used for data and for fetch."""
+        satp = self.hart.csr.satp if self.hart.csr.satp >> 60 else 0
+        key = (satp, data_privilege, fetch_privilege)
         maps = self._contexts.get(key)
         if maps is None:
             maps = self._contexts[key] = ({}, {}, {})
@@ -142,6 +163,8 @@ class MemorySystem:
         """RAM written behind the hart's back (DMA, loading)."""
         for page in range(address >> 12, ((address + length - 1) >> 12) + 1):
             self.invalidate_code(page)
+            if page in self.table_pages_seen:
+                self.flush()
         if self.reservation is not None and address <= self.reservation < address + length:
             self.reservation = None
 
@@ -212,6 +235,8 @@ class MemorySystem:
                 bus.store_ram(pa, size, value)
                 if page in system.code_pages:
                     system.invalidate_code(page)
+                if page in system.table_pages_seen:
+                    system.flush()  # a PTE may have changed: no stale translation survives
                 reservation = system.reservation
                 if reservation is not None and reservation >> 3 == pa >> 3:
                     system.reservation = None
@@ -242,6 +267,7 @@ class MemorySystem:
             page = pa >> 12
             if (bus.ram_base <= pa < bus.ram_end and page not in watched
                     and page not in system.code_pages
+                    and page not in system.table_pages_seen
                     and (system.reservation is None or system.reservation >> 12 != page)):
                 writes[a >> 12] = (pa - ram_base) & ~4095
 
