@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Callable
 
 from .pte import is_leaf, pte_frame
 from ..mmu import PTE_V
@@ -114,7 +114,3 @@ def leaf_at(read_page: ReadPage, root: int, va: int) -> Leaf | None:
         table = pte_frame(pte)
     return None
 
-
-def iter_user_leaves(leaves: list[Leaf]) -> Iterator[Leaf]:
-    from .pte import is_user_leaf
-    return (leaf for leaf in leaves if is_user_leaf(leaf.pte))

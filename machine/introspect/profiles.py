@@ -16,6 +16,3 @@ REFCOUNT_NAMES = (
     "kmem.pgref", "ref.count", "refc.count", "pageref.count",
 )
 
-# Syscall numbers (kernel/syscall.h in xv6-riscv and our teaching kernel).
-SYS_FORK = 1
-SYS_EXIT = 2

@@ -350,19 +350,8 @@ class Tracker:
             self._console_line += event.text
 
     # --- whole-state checks ----------------------------------------------------
-    def user_mappings(self) -> dict[int, list[tuple[int, int, int]]]:
-        """frame -> [(pid, va, pte)] over every live process's user leaves."""
-        return self.index.all()
-
     def _mappings_of(self, frame: int) -> list[tuple[int, int, int]]:
         return self.index.users(frame)
-
-    def free_count(self) -> int:
-        counts = self.view.all_refcounts()
-        if counts is not None:
-            first_free = (self.view.kernel_end - KERNBASE) >> 12
-            return sum(1 for c in counts[first_free:] if c == 0)
-        return len(self.view.free_frames())
 
     def check_invariants(self) -> None:
         """The frame rules, over the frames whose mappings or refcount
