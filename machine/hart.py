@@ -24,6 +24,12 @@ if TYPE_CHECKING:
 M64 = 0xFFFFFFFFFFFFFFFF
 
 
+def default_engine() -> str:
+    """The native core where it was built, else the Python 'fast' engine."""
+    from .native import NativeEngine
+    return "native" if NativeEngine is not None else "fast"
+
+
 class Hart:
     CHUNK = 4096  # instructions between looks at pause requests and new input
 
@@ -55,9 +61,13 @@ class Hart:
         self.on_trap_return: Callable[[int, int, int], None] | None = None
         self.on_satp_write: Callable[[int], None] | None = None
         self.on_sfence: Callable[[], None] | None = None
+        # Which of those observers want calls now ('trap', 'return', 'satp',
+        # 'sfence', 'write'); None: every hook that is set. The native core
+        # leaves C only for observed events.
+        self.observed: Callable[[], set[str]] | None = None
         self.interpreter = Interpreter(self)
         self._engines: dict[str, Callable[[int], None]] = {"interp": self.interpreter.run}
-        self.engine = "fast"
+        self.engine = default_engine()
         self.translation_changed()
 
     # --- time ---------------------------------------------------------------
@@ -113,19 +123,36 @@ class Hart:
         self._engine_run()(start + max_instructions)
         return self.icount - start
 
-    ENGINES = ("interp", "blocks", "fast")
+    ENGINES = ("interp", "blocks", "fast", "native")
 
     def _engine_run(self) -> Callable[[int], None]:
-        """The chosen engine: the interpreter (the reference), blocks, or
-        blocks with loop idioms ('fast'). Built on first use."""
+        """The chosen engine: the interpreter (the reference), blocks, blocks
+        with loop idioms ('fast'), or the C core ('native'). Built on first use."""
         run = self._engines.get(self.engine)
         if run is None:
-            from .engine.blocks import BlockEngine
             if self.engine not in self.ENGINES:
                 raise ValueError(f"unknown engine {self.engine!r}: one of {self.ENGINES}")
-            run = BlockEngine(self, self.interpreter, idioms=self.engine == "fast").run
+            if self.engine == "native":
+                from .native import NativeEngine, unavailable_reason
+                if NativeEngine is None:
+                    raise ValueError(f"the native engine is not available: {unavailable_reason()}")
+                self.native = NativeEngine(self)
+                run = self.native.run
+            else:
+                from .engine.blocks import BlockEngine
+                run = BlockEngine(self, self.interpreter, idioms=self.engine == "fast").run
             self._engines[self.engine] = run
         return run
+
+    def memory_replaced(self) -> None:
+        """RAM and the translation state were replaced wholesale (a snapshot
+        load): every engine drops what it decoded and translated."""
+        for page in list(self.memory.code_pages):
+            self.memory.invalidate_code(page)
+        self.translation_changed()
+        native = getattr(self, "native", None)
+        if native is not None:
+            native.invalidate()
 
     def step(self) -> None:
         self.run(1)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -30,7 +30,7 @@ from .devices.virtio_blk import VirtioBlk
 from .elf import ElfImage
 from .events import (ConsoleOutput, EventBus, Halted, InstructionRetired, MemoryWrite,
                      SatpWritten, SfenceVma, TrapReturn, TrapTaken)
-from .hart import Hart
+from .hart import Hart, default_engine
 from .mmu import walk
 from .trap import LOAD, Trap
 
@@ -46,7 +46,8 @@ class MachineConfig:
     disk: str | os.PathLike[str] | None = None
     ram_mib: int = 128
     harts: int = 1  # only 1 for now; the board's devices already take a count
-    engine: str = "fast"  # 'interp' (the reference), 'blocks', 'fast' (blocks + loop idioms)
+    # 'interp' (the reference), 'blocks', 'fast' (blocks + loop idioms), 'native' (the C core)
+    engine: str = field(default_factory=default_engine)
 
 
 @dataclass
@@ -179,6 +180,12 @@ class Machine:
                 events.publish(MemoryWrite(hart.icount, hart.pc, address, size, old, new,
                                            by_dma=self.bus.in_dma))
 
+        def observed() -> set[str]:
+            return {name for name, kind in (("trap", TrapTaken), ("return", TrapReturn),
+                                            ("satp", SatpWritten), ("sfence", SfenceVma),
+                                            ("write", MemoryWrite)) if events.wants(kind)}
+
+        hart.observed = observed
         hart.on_trap = on_trap
         hart.on_trap_return = on_trap_return
         hart.on_satp_write = on_satp

@@ -118,10 +118,8 @@ def apply(machine: "Machine", state: dict[str, Any]) -> None:
         machine.devices()[name].restore(device_state)
     machine.console[:] = state["console"]
     machine.exit_status = state["exit_status"]
-    for page in list(hart.memory.code_pages):
-        hart.memory.invalidate_code(page)
     hart.set_privilege(h["privilege"])
-    hart.translation_changed()
+    hart.memory_replaced()
 
 
 def save(machine: "Machine", path: str | os.PathLike[str]) -> None:

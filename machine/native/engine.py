@@ -1,0 +1,184 @@
+"""The native engine: runs the hart in the C core, the reference beside it.
+
+``NativeEngine.run(stop_at)`` has the interpreter's contract (machine/engine/
+interpreter.py ``Interpreter.run``) and the same loop shape: look around
+(deliver due input, take a pending interrupt, find the next deadline), run to
+the limit, handle what stopped the run, repeat. The C core runs everything it
+can; what it hands back is handled here exactly as the interpreter would:
+  - a fallback (a device access, WFI, a store split over watched pages) is
+    executed by the interpreter, synced, with the Python memory caches
+    dropped first (the core wrote RAM behind them);
+  - an observed event (trap, trap return, satp write, sfence, a store into a
+    watched page) happened in C; its hook is called here with the hart's
+    count and pc at that instruction, as the interpreter calls it.
+The Python Hart object keeps the state between runs (snapshots, the app and
+introspection read it there); it is pushed into C and pulled back around
+each stretch of C execution.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..isa.decoder import decode
+from ..trap import Trap
+from . import _core
+
+if TYPE_CHECKING:
+    from ..hart import Hart
+
+# Instructions between looks at pause requests: the core runs ~400 MIPS, so
+# this keeps a pause within a few milliseconds.
+CHUNK = 1 << 20
+NO_DEADLINE = (1 << 64) - 1
+
+
+class NativeEngine:
+    def __init__(self, hart: "Hart") -> None:
+        self.hart = hart
+        bus = hart.bus
+        self.core = _core.Core(bus.ram, bus.ram_base)
+        self._watched: frozenset[int] = frozenset()
+        self._breakpoints: frozenset[int] = frozenset()
+        bus.ram_changed_hooks.append(self._ram_changed)
+
+    def _ram_changed(self, address: int, length: int) -> None:
+        self.core.ram_changed(address, length)
+
+    def invalidate(self) -> None:
+        """RAM or translation state was replaced wholesale (a snapshot load)."""
+        self.core.invalidate()
+
+    # --- what the core must know before it runs ------------------------------
+    def _wants(self) -> int:
+        hart = self.hart
+        observed = hart.observed() if hart.observed is not None else None
+        wants = 0
+        for flag, hook, kind in ((_core.WANT_TRAP, hart.on_trap, "trap"),
+                                 (_core.WANT_RETURN, hart.on_trap_return, "return"),
+                                 (_core.WANT_SATP, hart.on_satp_write, "satp"),
+                                 (_core.WANT_SFENCE, hart.on_sfence, "sfence")):
+            if hook is not None and (observed is None or kind in observed):
+                wants |= flag
+        if hart.bus.write_hooks and (observed is None or "write" in observed):
+            wants |= _core.WANT_WRITE
+        return wants
+
+    def _sync_sets(self) -> None:
+        bus, hart = self.hart.bus, self.hart
+        if bus.watched_pages != self._watched:
+            self._watched = frozenset(bus.watched_pages)
+            self.core.set_watched(self._watched)
+        if hart.breakpoints != self._breakpoints:
+            self._breakpoints = frozenset(hart.breakpoints)
+            self.core.set_breakpoints(sorted(self._breakpoints))
+
+    def _push(self) -> None:
+        hart = self.hart
+        self.core.push(hart, hart.csr, hart.memory.reservation, hart.csr.external_lines())
+
+    def _pull(self) -> None:
+        hart = self.hart
+        hart.memory.reservation = self.core.pull(hart, hart.csr)
+
+    def _python_caches_stale(self) -> None:
+        """The core wrote RAM the Python memory system has cached views of."""
+        memory = self.hart.memory
+        for page in list(memory.code_pages):
+            memory.invalidate_code(page)
+        memory.flush()
+
+    # --- the loop ---------------------------------------------------------
+    def run(self, stop_at: int) -> None:
+        hart = self.hart
+        core = self.core
+        wants = self._wants()
+        self._sync_sets()
+        n = hart.icount
+        try:
+            while n < stop_at and not hart.stop_requested:
+                if hart.at_boundary is not None:
+                    hart.at_boundary(n)
+                self._push()
+                deadline = NO_DEADLINE
+                for source in hart.deadline_sources:
+                    when = source()
+                    if when is not None and n < when < deadline and when < hart.NEVER:
+                        deadline = when
+                kind, event_icount, event_pc, args, resume_pending, stored = core.run(
+                    stop_at, deadline, n + CHUNK, wants, hart.resume_breakpoint)
+                if not resume_pending:
+                    hart.resume_breakpoint = None
+                self._pull()
+                n = hart.icount
+                if kind == _core.EXIT_LIMIT:
+                    continue
+                if kind == _core.EXIT_BREAKPOINT:
+                    hart.breakpoint_hit = hart.pc
+                    break
+                if kind == _core.EXIT_FALLBACK:
+                    if not self._fallback(stored):
+                        break
+                    n = hart.icount
+                    self._sync_sets()
+                    continue
+                self._publish(kind, event_icount, event_pc, args)
+                wants = self._wants()  # a handler may have subscribed
+                n = hart.icount
+        finally:
+            self._python_caches_stale()
+
+    def _fallback(self, stored: bool) -> bool:
+        """The interpreter executes the instruction at hart.pc, synced.
+        False if it was a WFI that nothing can wake."""
+        hart = self.hart
+        self._python_caches_stale()
+        memory = hart.memory
+        pc, n = hart.pc, hart.icount
+        interpreter = hart.interpreter
+        try:
+            word = memory.fetch_halfword(pc, hart.privilege)
+            if word & 3 == 3:
+                word |= memory.fetch_halfword(pc + 2, hart.privilege) << 16
+        except Trap as trap:  # as the interpreter's fetch would
+            hart.icount = n
+            hart.pc = hart.take_exception(trap, pc)
+            hart.icount = n + 1
+            return True
+        decoded = decode(word)
+        op = interpreter.op_for(decoded) if decoded is not None else interpreter.illegal_op(word)
+        synced = interpreter.run_synced(op, n, pc)
+        if synced is None:
+            hart.icount = n
+            hart.pc = pc
+            return False
+        hart.icount, hart.pc = synced[0], synced[1] & 0xFFFFFFFFFFFFFFFF
+        if stored:  # it may have stored into RAM the core has decoded or walked
+            self.core.invalidate()
+        return True
+
+    def _publish(self, kind: int, icount: int, pc: int, args: tuple) -> None:
+        """Call the hook of an event the core observed, with the count and pc
+        of its instruction, as the interpreter does."""
+        hart = self.hart
+        after_icount, after_pc = hart.icount, hart.pc
+        hart.icount, hart.pc = icount, pc
+        try:
+            if kind == _core.EXIT_TRAP:
+                if hart.on_trap is not None:
+                    hart.on_trap(*args)
+            elif kind == _core.EXIT_RETURN:
+                if hart.on_trap_return is not None:
+                    hart.on_trap_return(args[0], args[1], args[2])
+            elif kind == _core.EXIT_SATP:
+                if hart.on_satp_write is not None:
+                    hart.on_satp_write(args[0])
+            elif kind == _core.EXIT_SFENCE:
+                if hart.on_sfence is not None:
+                    hart.on_sfence()
+            elif kind == _core.EXIT_WRITE:
+                address, size, old, new = args[:4]
+                for hook in hart.bus.write_hooks:
+                    hook(address, size, old, new)
+        finally:
+            hart.icount, hart.pc = after_icount, after_pc
