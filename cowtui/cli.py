@@ -6,7 +6,16 @@ import argparse
 import sys
 
 from . import __version__
+from machine.hart import Hart, default_engine
+from machine.native import unavailable_reason
+
 from .scenario import DEFAULT_SCENARIO, ScenarioError, load_scenario, scenario_for_kernel
+
+
+def engine_description() -> str:
+    """Which engine runs by default, and why when it is not the C core."""
+    reason = unavailable_reason()
+    return "native (the C core)" if reason is None else f"fast (Python; {reason})"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,9 +32,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "or kmem.ref (found automatically when possible)")
     parser.add_argument("--cow-bit", type=int, choices=(8, 9), default=8,
                         help="the PTE RSW bit your kernel uses as PTE_COW (default 8)")
-    parser.add_argument("--engine", choices=("interp", "blocks", "fast"), default="fast",
+    parser.add_argument("--engine", choices=Hart.ENGINES, default=None,
                         help="execution engine: the reference interpreter, compiled blocks, "
-                             "or blocks with exact loop idioms (default)")
+                             "blocks with exact loop idioms, or the C core (the default where "
+                             "it was built, else 'fast')")
     parser.add_argument("--cold", action="store_true",
                         help="boot from scratch: don't restore (or record) the boot snapshot "
                              "kept in ~/.cache/cowtui (headless runs always boot cold)")
@@ -33,7 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="run to the end without the UI: print faults, violations, summary")
     parser.add_argument("--console", action="store_true", help="headless: echo the guest console")
     parser.add_argument("--json", action="store_true", help="headless: JSON lines output")
-    parser.add_argument("--version", action="version", version=f"cowtui {__version__}")
+    parser.add_argument("--version", action="version",
+                        version=f"cowtui {__version__} (engine: {engine_description()})")
     return parser
 
 
@@ -51,7 +62,12 @@ def main(argv: list[str] | None = None) -> int:
                 scenario.refcount_symbol = args.refcount_symbol
             if args.cow_bit != 8:
                 scenario.cow_bit = args.cow_bit
-        scenario.engine = args.engine
+        if args.engine == "native" and unavailable_reason() is not None:
+            raise ScenarioError(f"--engine native: {unavailable_reason()}")
+        scenario.engine = args.engine or default_engine()
+        if scenario.engine != "native" and args.engine is None:
+            print(f"cowtui: running on the Python engine: {unavailable_reason()}",
+                  file=sys.stderr)
         from .session import Session
         session = Session(scenario, warm=not (args.cold or args.headless))
     except ScenarioError as error:

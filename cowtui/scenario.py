@@ -26,6 +26,7 @@ file, the line when YAML knows it, and the field.
 
 from __future__ import annotations
 
+from machine.hart import default_engine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,7 +74,7 @@ class Scenario:
     ram_mib: int = 128
     refcount_symbol: str | None = None
     cow_bit: int = 8
-    engine: str = "fast"
+    engine: str = field(default_factory=default_engine)
     console: list[ConsoleStep] = field(default_factory=list)
     breakpoints: list[str] = field(default_factory=list)
     stop_console: list[str] = field(default_factory=list)

@@ -175,7 +175,9 @@ typedef struct {
     int status;
     uint64_t exc_cause, exc_tval;
     int recheck;
-    int fallback_store;      /* the fallback was a store: RAM may change behind us */
+    int fallback_store;
+    uint64_t deferred[16];   /* code pages a store hit, invalidated after it */
+    int ndeferred;      /* the fallback was a store: RAM may change behind us */
     int wants;
     int exit_kind;
     uint64_t exit_args[5];
@@ -384,6 +386,10 @@ static void record_write(Hart *h, uint64_t pa, int size, uint64_t old, uint64_t 
 /* memory.py store_physical for RAM (the caller checked pa is RAM). Returns
    the page's flags before the store. */
 static int store_ram(Hart *h, uint64_t pa, int size, uint64_t value) {
+    if (h->ndeferred > 12) { /* never: at most two pages per store, one store per instruction */
+        h->ndeferred = 0;
+        invalidate_all_code(h);
+    }
     uint64_t offset = pa - h->ram_base;
     uint64_t page = offset >> 12;
     uint64_t last = (offset + (uint64_t)size - 1) >> 12;
@@ -397,8 +403,9 @@ static int store_ram(Hart *h, uint64_t pa, int size, uint64_t value) {
         write_le(p, size, value);
     }
     if (flags & PAGE_CODE) {
-        invalidate_code_page(h, page);
-        if (last != page) invalidate_code_page(h, last);
+        /* After the instruction: its own decoded op may lie in that page. */
+        h->deferred[h->ndeferred++] = page;
+        if (last != page) h->deferred[h->ndeferred++] = last;
     }
     if (flags & PAGE_TABLE) flush_translations(h); /* a PTE may have changed */
     if (h->has_reservation && (h->reservation >> 3) == (pa >> 3)) h->has_reservation = 0;
@@ -924,7 +931,7 @@ static int fetch_decode(Hart *h, uint64_t pc, uint64_t page_pa, Op *out) {
 #define CHECK_STATUS() do { if (UNLIKELY(h->status)) goto status; } while (0)
 #define SYNC_HART() do { h->icount = n; } while (0)
 #define AFTER_PLAIN() do { n++; goto next; } while (0)
-#define AFTER_STORE() do { n++; if (UNLIKELY(h->exit_kind)) goto after_system; goto next; } while (0)
+#define AFTER_STORE() do { n++; if (UNLIKELY(h->exit_kind | h->ndeferred)) goto after_store; goto next; } while (0)
 #define AFTER_SYSTEM() do { n++; goto after_system; } while (0)
 #define AFTER_CSR() do { n++; if (h->recheck || h->exit_kind) goto after_system; goto next; } while (0)
 
@@ -980,6 +987,11 @@ next:
     }
     op = &page_ops[(pc & 4095) >> 1];
     if (UNLIKELY(!op->handler)) {
+        uint64_t page = (fetch_pa - h->ram_base) >> 12;
+        if (!(h->page_flags[page] & PAGE_CODE)) { /* a store invalidated it meanwhile */
+            h->page_flags[page] |= PAGE_CODE;
+            tlb_flush_stores(h);
+        }
         h->icount = n;
         if (!fetch_decode(h, pc, fetch_pa, &scratch)) goto exception;
         if ((pc & 4095) == 4094 && scratch.len == 4) {
@@ -1007,6 +1019,10 @@ next:
         goto status;
     }
 
+after_store:
+    for (int i = 0; i < h->ndeferred; i++) invalidate_code_page(h, h->deferred[i]);
+    h->ndeferred = 0;
+    if (!h->exit_kind) goto next;
 after_system:
     if (h->exit_kind) {
         h->event_icount = n - 1;

@@ -116,8 +116,7 @@ class Machine:
 
     # --- physical memory --------------------------------------------------------
     def write(self, address: int, data: bytes) -> None:
-        offset = address - RAM
-        self.bus.ram[offset:offset + len(data)] = data
+        self.bus.write_physical(address, data)  # as a loader: engines drop stale code
 
     def read(self, address: int, size: int) -> int:
         offset = address - RAM
