@@ -23,7 +23,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 from loops import LOOPS, build  # noqa: E402
 
-ENGINES = ("interp", "blocks", "fast")
+ENGINES = ("interp", "blocks", "fast", "native")
 
 
 def cpu_time(work, repeat: int = 3) -> float:
@@ -36,7 +36,7 @@ def cpu_time(work, repeat: int = 3) -> float:
 
 
 def loop_mips(loop: str, engine: str) -> float:
-    count = {"interp": 1_000_000, "blocks": 3_000_000}.get(engine, 3_000_000)
+    count = {"interp": 1_000_000, "blocks": 3_000_000, "native": 200_000_000}.get(engine, 3_000_000)
     if engine == "fast" and loop != "listwalk":
         count = 300_000_000  # idioms: effective instructions, the loop's own count
 

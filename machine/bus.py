@@ -29,6 +29,7 @@ class Bus:
         self._device_bases: list[int] = []
         self._devices: list[MmioDevice] = []
         self.watched_pages: set[int] = set()
+        self.watch_generation = 0  # grows at every change of watched_pages
         self.in_dma = False  # True while a device writes RAM (for MemoryWrite.by_dma)
         self.write_hooks: list[WriteHook] = []
         # Called with (address, length) after any RAM write that bypasses the
@@ -58,11 +59,14 @@ class Bus:
     def watch_physical_page(self, page_number: int) -> None:
         if page_number not in self.watched_pages:
             self.watched_pages.add(page_number)
+            self.watch_generation += 1
             for hook in self.watch_changed_hooks:
                 hook()
 
     def unwatch_physical_page(self, page_number: int) -> None:
-        self.watched_pages.discard(page_number)
+        if page_number in self.watched_pages:
+            self.watched_pages.discard(page_number)
+            self.watch_generation += 1
 
     # --- accesses ---------------------------------------------------------
     def load(self, address: int, size: int) -> int | None:

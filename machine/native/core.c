@@ -57,8 +57,8 @@ enum { CSR_OP_WRITE, CSR_OP_SET, CSR_OP_CLEAR };
 
 /* --- the decoded instruction ------------------------------------------ */
 typedef struct {
-    uint16_t handler;
-    uint8_t len, rd, rdw, rs1, rs2, shamt, zimm, aq, rl, pred, succ, fm, bp;
+    uint16_t handler, real; /* real: the handler behind a breakpoint */
+    uint8_t len, rd, rdw, rs1, rs2, shamt, zimm, aq, rl, pred, succ, fm;
     uint16_t csr;
     uint32_t insn;
     int64_t imm;
@@ -924,31 +924,53 @@ static int fetch_decode(Hart *h, uint64_t pc, uint64_t page_pa, Op *out) {
     }
     out->insn = (word & 3) == 3 ? word : (word & 0xFFFF);
     out->rdw = out->rd ? out->rd : 32;
-    out->bp = (uint8_t)(h->nbreakpoints && is_breakpoint(h, page_pa + (pc & 4095)));
+    if (h->nbreakpoints && is_breakpoint(h, page_pa + (pc & 4095))) {
+        out->real = out->handler;
+        out->handler = OP_BREAKPOINT;
+    }
     return 1;
 }
 
 #define CHECK_STATUS() do { if (UNLIKELY(h->status)) goto status; } while (0)
 #define SYNC_HART() do { h->icount = n; } while (0)
-#define AFTER_PLAIN() do { n++; goto next; } while (0)
-#define AFTER_STORE() do { n++; if (UNLIKELY(h->exit_kind | h->ndeferred)) goto after_store; goto next; } while (0)
+#define INSN(name) L_##name:
+/* The next instruction: straight to its handler while it is in the same page
+   and decoded (threaded dispatch: one indirect jump per handler). */
+#define DISPATCH() do { \
+        if (UNLIKELY(n >= limit || (pc >> 12) != fetch_vpn)) goto next; \
+        op = &page_ops[(pc & 4095) >> 1]; \
+        this_pc = pc; \
+        goto *labels[op->handler]; \
+    } while (0)
+#define AFTER_PLAIN() do { n++; DISPATCH(); } while (0)
+#define AFTER_STORE() do { n++; if (UNLIKELY(h->exit_kind | h->ndeferred)) goto after_store; DISPATCH(); } while (0)
 #define AFTER_SYSTEM() do { n++; goto after_system; } while (0)
-#define AFTER_CSR() do { n++; if (h->recheck || h->exit_kind) goto after_system; goto next; } while (0)
+#define AFTER_CSR() do { n++; if (h->recheck || h->exit_kind) goto after_system; DISPATCH(); } while (0)
+#define NO_PAGE (~0ULL) /* never equal to pc >> 12 */
 
 static int run(Hart *h) {
+    static const void *const labels[OP_COUNT] = {
+        [OP_NONE] = &&next_slot,
+        [OP_ILLEGAL] = &&L_OP_ILLEGAL,
+        [OP_BREAKPOINT] = &&next_slot,
+#define GEN_LABELS
+#include "gen_execute.h"
+#undef GEN_LABELS
+    };
     uint64_t *x = h->x;
     uint64_t pc = h->pc, n = h->icount, limit, this_pc = pc;
-    uint64_t fetch_vpn = 0, fetch_pa = 0;
-    int fetch_valid = 0;
+    uint64_t fetch_vpn = NO_PAGE, fetch_pa = 0;
     Op *page_ops = NULL, scratch;
     const Op *op;
     h->exit_kind = EXIT_LIMIT;
 
 look_around: {
         h->icount = n;
+        fetch_vpn = NO_PAGE;
+        if (n >= h->stop_at) goto out; /* the interpreter looks around only inside a run */
         int number = pending_interrupt(h);
         if (number >= 0) pc = enter_trap(h, (uint64_t)number, 0, pc, 1);
-        fetch_valid = 0;
+        fetch_vpn = NO_PAGE;
         h->recheck = 0;
         if (h->exit_kind) {
             h->event_icount = n;
@@ -959,7 +981,7 @@ look_around: {
     }
 next:
     if (UNLIKELY(n >= limit)) goto out;
-    if (UNLIKELY(!fetch_valid || (pc >> 12) != fetch_vpn)) {
+    if (UNLIKELY((pc >> 12) != fetch_vpn)) {
         TlbEntry *e = &h->tlb[FETCH][(pc >> 12) % TLB_SIZE];
         uint64_t page_offset;
         if (LIKELY(e->tag == (pc >> 12) + 1)) {
@@ -983,8 +1005,8 @@ next:
         }
         fetch_vpn = pc >> 12;
         fetch_pa = h->ram_base + page_offset;
-        fetch_valid = 1;
     }
+next_slot:
     op = &page_ops[(pc & 4095) >> 1];
     if (UNLIKELY(!op->handler)) {
         uint64_t page = (fetch_pa - h->ram_base) >> 12;
@@ -997,27 +1019,25 @@ next:
         if ((pc & 4095) == 4094 && scratch.len == 4) {
             op = &scratch; /* its second half lies on another page */
         } else {
-            /* a walk of the second half cannot have happened: the slot is live */
             page_ops[(pc & 4095) >> 1] = scratch;
             op = &page_ops[(pc & 4095) >> 1];
         }
     }
-    if (UNLIKELY(op->bp)) {
+    this_pc = pc;
+    if (UNLIKELY(op->handler == OP_BREAKPOINT)) {
         if (h->resume_valid && h->resume_pc == pc) {
             h->resume_valid = 0;
-        } else {
-            h->exit_kind = EXIT_BREAKPOINT;
-            goto out;
+            goto *labels[op->real];
         }
+        h->exit_kind = EXIT_BREAKPOINT;
+        goto out;
     }
-    this_pc = pc;
-    switch (op->handler) {
+    goto *labels[op->handler];
+
 #include "gen_execute.h"
-    case OP_ILLEGAL:
-    default:
-        raise_trap(h, ILLEGAL_INSTRUCTION, op->insn);
-        goto status;
-    }
+L_OP_ILLEGAL:
+    raise_trap(h, ILLEGAL_INSTRUCTION, op->insn);
+    goto status;
 
 after_store:
     for (int i = 0; i < h->ndeferred; i++) invalidate_code_page(h, h->deferred[i]);

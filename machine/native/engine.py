@@ -38,7 +38,7 @@ class NativeEngine:
         self.hart = hart
         bus = hart.bus
         self.core = _core.Core(bus.ram, bus.ram_base)
-        self._watched: frozenset[int] = frozenset()
+        self._watch_generation = -1
         self._breakpoints: frozenset[int] = frozenset()
         bus.ram_changed_hooks.append(self._ram_changed)
 
@@ -66,9 +66,9 @@ class NativeEngine:
 
     def _sync_sets(self) -> None:
         bus, hart = self.hart.bus, self.hart
-        if bus.watched_pages != self._watched:
-            self._watched = frozenset(bus.watched_pages)
-            self.core.set_watched(self._watched)
+        if bus.watch_generation != self._watch_generation:
+            self._watch_generation = bus.watch_generation
+            self.core.set_watched(bus.watched_pages)
         if hart.breakpoints != self._breakpoints:
             self._breakpoints = frozenset(hart.breakpoints)
             self.core.set_breakpoints(sorted(self._breakpoints))
@@ -124,6 +124,7 @@ class NativeEngine:
                     continue
                 self._publish(kind, event_icount, event_pc, args)
                 wants = self._wants()  # a handler may have subscribed
+                self._sync_sets()      # or watched a page, or set a breakpoint
                 n = hart.icount
         finally:
             self._python_caches_stale()

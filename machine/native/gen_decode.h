@@ -3,6 +3,7 @@
 enum {
     OP_NONE = 0,
     OP_ILLEGAL,
+    OP_BREAKPOINT,
     OP_LUI,
     OP_AUIPC,
     OP_JAL,
@@ -105,7 +106,7 @@ enum {
     OP_COUNT
 };
 
-static const char *const OP_NAMES[] = {"none", "illegal", "lui", "auipc", "jal", "jalr", "beq", "bne", "blt", "bge", "bltu", "bgeu", "lb", "lh", "lw", "ld", "lbu", "lhu", "lwu", "sb", "sh", "sw", "sd", "addi", "slti", "sltiu", "xori", "ori", "andi", "slli", "srli", "srai", "add", "sub", "sll", "slt", "sltu", "xor", "srl", "sra", "or", "and", "addiw", "slliw", "srliw", "sraiw", "addw", "subw", "sllw", "srlw", "sraw", "fence.tso", "fence", "ecall", "ebreak", "sret", "mret", "wfi", "sfence.vma", "mul", "mulh", "mulhsu", "mulhu", "div", "divu", "rem", "remu", "mulw", "divw", "divuw", "remw", "remuw", "lr.w", "sc.w", "amoswap.w", "amoadd.w", "amoxor.w", "amoand.w", "amoor.w", "amomin.w", "amomax.w", "amominu.w", "amomaxu.w", "lr.d", "sc.d", "amoswap.d", "amoadd.d", "amoxor.d", "amoand.d", "amoor.d", "amomin.d", "amomax.d", "amominu.d", "amomaxu.d", "csrrw", "csrrs", "csrrc", "csrrwi", "csrrsi", "csrrci", "fence.i"};
+static const char *const OP_NAMES[] = {"none", "illegal", "breakpoint", "lui", "auipc", "jal", "jalr", "beq", "bne", "blt", "bge", "bltu", "bgeu", "lb", "lh", "lw", "ld", "lbu", "lhu", "lwu", "sb", "sh", "sw", "sd", "addi", "slti", "sltiu", "xori", "ori", "andi", "slli", "srli", "srai", "add", "sub", "sll", "slt", "sltu", "xor", "srl", "sra", "or", "and", "addiw", "slliw", "srliw", "sraiw", "addw", "subw", "sllw", "srlw", "sraw", "fence.tso", "fence", "ecall", "ebreak", "sret", "mret", "wfi", "sfence.vma", "mul", "mulh", "mulhsu", "mulhu", "div", "divu", "rem", "remu", "mulw", "divw", "divuw", "remw", "remuw", "lr.w", "sc.w", "amoswap.w", "amoadd.w", "amoxor.w", "amoand.w", "amoor.w", "amomin.w", "amomax.w", "amominu.w", "amomaxu.w", "lr.d", "sc.d", "amoswap.d", "amoadd.d", "amoxor.d", "amoand.d", "amoor.d", "amomin.d", "amomax.d", "amominu.d", "amomaxu.d", "csrrw", "csrrs", "csrrc", "csrrwi", "csrrsi", "csrrci", "fence.i"};
 
 /* Decode one instruction word (16 bits when compressed) into *op;
    0 if it is no valid instruction. The first declaration that

@@ -235,7 +235,7 @@ def execute_case(spec: InstructionSpec) -> tuple[str, str | None]:
         amo = (f"static uint64_t {fn}(const Op *op, const uint64_t *x, uint64_t old) {{\n"
                f"    (void)op; (void)x; (void)old;\n    {translator.amo_body}\n}}")  # type: ignore[attr-defined]
         body = [line.replace("AMO_UPDATE", f"{fn}, op, x") for line in body]
-    lines = [f"case {ident}: {{  /* {spec.name}: {' / '.join(spec.semantics.splitlines()) if spec.semantics else 'pass'} */"]
+    lines = [f"INSN({ident}) {{  /* {spec.name}: {' / '.join(spec.semantics.splitlines()) if spec.semantics else 'pass'} */"]
     if translator.jumps:
         lines.append("    uint64_t npc = pc + op->len;")
     lines += ["    " + line for line in body]
@@ -268,11 +268,13 @@ def field_extract(field: Field, word: str = "w") -> str:
 
 
 def decode_source() -> str:
-    out = [HEADER, "enum {\n    OP_NONE = 0,\n    OP_ILLEGAL,"]
+    # OP_NONE: a slot not decoded yet; OP_BREAKPOINT: a slot with a breakpoint
+    # (its own handler kept in ``real``); both are the core's, not the ISA's.
+    out = [HEADER, "enum {\n    OP_NONE = 0,\n    OP_ILLEGAL,\n    OP_BREAKPOINT,"]
     bases = [s for s in ALL_SPECS if s.semantics is not None]
     out += [f"    {c_ident(s.name)}," for s in bases]
     out.append("    OP_COUNT\n};\n")
-    out.append("static const char *const OP_NAMES[] = {\"none\", \"illegal\", "
+    out.append("static const char *const OP_NAMES[] = {\"none\", \"illegal\", \"breakpoint\", "
                + ", ".join(f'"{s.name}"' for s in bases) + "};\n")
     out.append("/* Decode one instruction word (16 bits when compressed) into *op;\n"
                "   0 if it is no valid instruction. The first declaration that\n"
@@ -348,7 +350,10 @@ def execute_source() -> str:
         cases.append(case)
         if amo:
             amos.append(amo)
-    return (HEADER + "#ifdef GEN_HELPERS\n" + arith_source() + "\n".join(amos)
+    labels = [f"[{c_ident(s.name)}] = &&L_{c_ident(s.name)}," for s in ALL_SPECS
+              if s.semantics is not None]
+    return (HEADER + "#if defined(GEN_HELPERS)\n" + arith_source() + "\n".join(amos)
+            + "\n#elif defined(GEN_LABELS)\n" + "\n".join(labels)
             + "\n#else\n" + "\n".join(cases) + "\n#endif\n")
 
 

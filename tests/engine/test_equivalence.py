@@ -1,4 +1,4 @@
-"""The three engines give the same run: every event at the same instruction,
+"""Every engine gives the same run: every event at the same instruction,
 the same console, the same final state."""
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def test_engines_agree_on_every_event_and_the_final_state(name: str) -> None:
     reference_events, reference_state = record(name, "interp")
     assert any(isinstance(e, PteChanged) for e in reference_events)
     assert any(isinstance(e, RefcountChanged) for e in reference_events)
-    for engine in ("blocks", "fast"):
+    for engine in ("blocks", "fast", "native"):
         events, state = record(name, engine)
         assert state == reference_state, engine
         assert len(events) == len(reference_events), engine
