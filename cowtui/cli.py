@@ -5,11 +5,45 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import __version__
+import yaml
+
+from machine.guest import BUG_ZOO
 from machine.hart import Hart, default_engine
 from machine.native import unavailable_reason
 
-from .scenario import DEFAULT_SCENARIO, ScenarioError, load_scenario, scenario_for_kernel
+from . import __version__
+from .interrupts import Interrupted, raise_on_signals
+from .scenario import (
+    DEFAULT_SCENARIO,
+    ScenarioError,
+    find_scenario,
+    load_scenario,
+    ram_mib_problem,
+    scenario_for_kernel,
+    shipped_scenarios,
+)
+
+EXIT_CODES = """\
+exit status (headless):
+  0    the scenario's expectations hold
+  1    an invariant violation, a failed expectation, or a fault storm
+  2    bad input: a scenario, option, kernel or disk cowtui cannot use (one line on stderr)
+  130  interrupted by Ctrl-C (SIGINT), 143 by SIGTERM: partial trace and summary printed"""
+
+EXAMPLES = """\
+examples:
+  cowtui                                   the app on the default scenario (cowdemo)
+  cowtui forkexec                          the app on a shipped scenario, by name
+  cowtui --headless bug-refcount-leak      run it to the end, print faults and violations
+  cowtui --headless --json cowtest.yaml    the trace as JSON lines, for scripts
+  cowtui --kernel kernel/kernel --disk fs.img    your own xv6 build
+  cowtui --list                            the shipped scenarios and bug-zoo kernels"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, like every other bad input
+        print(f"cowtui: {message} (cowtui --help lists the options)", file=sys.stderr)
+        sys.exit(2)
 
 
 def engine_description() -> str:
@@ -18,16 +52,34 @@ def engine_description() -> str:
     return "native (the C core)" if reason is None else f"fast (Python; {reason})"
 
 
+def listing() -> str:
+    """``cowtui --list``: the shipped scenarios and the bug-zoo kernels."""
+    lines = ["shipped scenarios (cowtui [--headless] NAME):"]
+    for path in shipped_scenarios():
+        description = (yaml.safe_load(path.read_text()) or {}).get("description", "")
+        lines.append(f"  {path.stem:28} {' '.join(str(description).split())}")
+    lines.append("bug-zoo kernels (kernel: NAME in a scenario), and the rule each breaks:")
+    lines += [f"  {name:28} {rule}" for name, rule in BUG_ZOO.items()]
+    return "\n".join(lines)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="cowtui",
+    parser = _Parser(
+        prog="cowtui", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Interactive debugger and visualiser for copy-on-write memory on a "
-                    "RISC-V xv6-style kernel.")
-    parser.add_argument("scenario", nargs="?", help="scenario YAML file (default: the bundled "
-                        "cowdemo scenario)")
+                    "RISC-V xv6-style kernel.",
+        epilog=f"{EXIT_CODES}\n\n{EXAMPLES}\n\nshipped scenarios: "
+               f"{', '.join(p.stem for p in shipped_scenarios())}\n"
+               f"bug-zoo kernels: {', '.join(BUG_ZOO)}")
+    parser.add_argument("scenario", nargs="?", help="a scenario YAML file or the name of a "
+                        "shipped one (default: cowdemo; see --list)")
+    parser.add_argument("--list", action="store_true",
+                        help="list the shipped scenarios and bug-zoo kernels, and exit")
     parser.add_argument("--kernel", help="run your own xv6 kernel ELF (kernel/kernel)")
     parser.add_argument("--disk", help="its disk image (fs.img); never modified")
-    parser.add_argument("--ram-mib", type=int, default=128, help="RAM size (default 128)")
+    parser.add_argument("--ram-mib", type=int, default=None,
+                        help="RAM size in MiB, 16 to 2048 (default: the scenario's, else 128; "
+                             "must match the kernel's PHYSTOP)")
     parser.add_argument("--refcount-symbol", help="name of your refcount array, e.g. refcnt "
                         "or kmem.ref (found automatically when possible)")
     parser.add_argument("--cow-bit", type=int, choices=(8, 9), default=8,
@@ -48,26 +100,66 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+HEADLESS_ONLY = ("json", "console")
+
+
+def _check_options(args: argparse.Namespace) -> None:
+    if not args.headless:
+        for name in HEADLESS_ONLY:
+            if getattr(args, name):
+                raise ScenarioError(f"--{name} needs --headless (the app shows the trace itself)")
+    if args.ram_mib is not None and ram_mib_problem(args.ram_mib):
+        raise ScenarioError(f"--ram-mib: {ram_mib_problem(args.ram_mib)}")
+    if args.engine == "native" and unavailable_reason() is not None:
+        raise ScenarioError(f"--engine native: {unavailable_reason()}")
+
+
+def _scenario(args: argparse.Namespace):
+    if args.kernel:
+        if args.scenario:
+            raise ScenarioError("give either a scenario or --kernel, not both")
+        scenario = scenario_for_kernel(args.kernel, args.disk, args.ram_mib or 128,
+                                       args.refcount_symbol, args.cow_bit)
+    else:
+        if args.disk:
+            raise ScenarioError("--disk goes with --kernel (a scenario names its own disk)")
+        scenario = load_scenario(find_scenario(args.scenario) if args.scenario
+                                 else DEFAULT_SCENARIO)
+        if args.refcount_symbol:
+            scenario.refcount_symbol = args.refcount_symbol
+        if args.cow_bit != 8:
+            scenario.cow_bit = args.cow_bit
+        if args.ram_mib is not None:
+            scenario.ram_mib = args.ram_mib
+    if args.refcount_symbol:
+        scenario.origins["refcount_symbol"] = "--refcount-symbol"
+    if args.ram_mib is not None:
+        scenario.origins["ram_mib"] = "--ram-mib"
+    scenario.engine = args.engine or default_engine()
+    if scenario.engine != "native" and args.engine is None:
+        print(f"cowtui: running on the Python engine: {unavailable_reason()}", file=sys.stderr)
+    return scenario
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.list:
+        print(listing())
+        return 0
+    if args.headless:
+        raise_on_signals()  # a signal before the run starts: one line, no traceback
     try:
-        if args.kernel:
-            if args.scenario:
-                raise ScenarioError("give either a scenario or --kernel, not both")
-            scenario = scenario_for_kernel(args.kernel, args.disk, args.ram_mib,
-                                           args.refcount_symbol, args.cow_bit)
-        else:
-            scenario = load_scenario(args.scenario or DEFAULT_SCENARIO)
-            if args.refcount_symbol:
-                scenario.refcount_symbol = args.refcount_symbol
-            if args.cow_bit != 8:
-                scenario.cow_bit = args.cow_bit
-        if args.engine == "native" and unavailable_reason() is not None:
-            raise ScenarioError(f"--engine native: {unavailable_reason()}")
-        scenario.engine = args.engine or default_engine()
-        if scenario.engine != "native" and args.engine is None:
-            print(f"cowtui: running on the Python engine: {unavailable_reason()}",
-                  file=sys.stderr)
+        return _main(args)
+    except (Interrupted, KeyboardInterrupt) as interruption:
+        status = interruption.exit_status if isinstance(interruption, Interrupted) else 130
+        print("cowtui: interrupted before the run started", file=sys.stderr)
+        return status
+
+
+def _main(args: argparse.Namespace) -> int:
+    try:
+        _check_options(args)
+        scenario = _scenario(args)
         from .session import Session
         session = Session(scenario, warm=not (args.cold or args.headless))
     except ScenarioError as error:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import sys
 from typing import TextIO
 
@@ -17,6 +18,9 @@ from machine.events import ConsoleOutput
 from machine.introspect.events import FaultResolved, PageFault, Violation
 from machine.trap import cause_name
 
+from .coverage import warning_lines
+from .guards import RunGuard
+from .interrupts import exit_status, signals_call
 from .session import Session, Summary
 
 
@@ -34,11 +38,11 @@ def violation_line(v: Violation) -> str:
 
 def summary_line(s: Summary) -> str:
     faults = " ".join(f"{k}={v}" for k, v in sorted(s.faults.items())) or "none"
-    failed = [d for d, held in s.expectations if not held]
+    failed = ([s.error] if s.error else []) + [d for d, held in s.expectations if not held]
     verdict = "pass" if s.passed else "FAIL (" + "; ".join(failed) + ")"
     return (f"summary: instructions={s.instructions} faults: {faults} "
             f"frames-copied={s.frames_copied} violations: {', '.join(s.violations) or 'none'} "
-            f"end={s.end} expectations: {verdict}")
+            f"rules-off: {', '.join(s.rules_off) or 'none'} end={s.end} expectations: {verdict}")
 
 
 def _json_default(value):
@@ -47,8 +51,26 @@ def _json_default(value):
 
 def run_headless(session: Session, echo_console: bool, as_json: bool,
                  out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    """Run to the end and print the trace and summary; returns the exit status.
+    A SIGINT or SIGTERM ends the run early, still with its summary."""
+    signals: list[int] = []
+
+    def on_signal(signum: int) -> None:
+        signals.append(signum)
+        session.machine.request_stop()
+
+    with signals_call(on_signal):
+        return _run(session, echo_console, as_json, out, err, signals)
+
+
+def _run(session: Session, echo_console: bool, as_json: bool, out: TextIO, err: TextIO,
+         signals: list[int]) -> int:
     machine = session.machine
     open_faults: dict[int, PageFault] = {}
+    for line in warning_lines(session.view):
+        err.write(line + "\n")
+    err.flush()
+    guard = RunGuard(machine, session.scenario)
 
     def emit_json(kind: str, event) -> None:
         record = {"event": kind, **dataclasses.asdict(event)}
@@ -80,33 +102,51 @@ def run_headless(session: Session, echo_console: bool, as_json: bool,
     if echo_console:
         machine.events.subscribe(ConsoleOutput, lambda e: (out.write(e.text), out.flush()))
 
-    progress = _progress_bar(err, session.scenario.stop_instructions)
+    def ended() -> str | None:
+        if signals:
+            return "interrupted"
+        return guard.stop.end if guard.stop else None
+
+    progress = _progress_bar(out, err, session.scenario.stop_instructions)
     try:
-        end = session.run_to_end(progress.update if progress else None)
+        end = session.run_to_end(progress.update if progress else None, ended)
     finally:
         if progress:
             progress.close()
+    error = None
+    if signals:
+        error = f"interrupted at #{machine.icount}"
+    elif guard.stop:
+        error = guard.stop.message
     for fault in open_faults.values():  # faults the run ended in the middle of
         if not as_json:
             out.write(fault_line(fault, None) + "\n")
     if echo_console and not machine.console_text().endswith("\n"):
         out.write("\n")  # the summary starts a line of its own
-    summary = session.summary(end)
+    summary = session.summary(end, error)
     if as_json:
         out.write(json.dumps({"event": "summary", "instructions": summary.instructions,
                               "faults": dict(summary.faults), "frames_copied": summary.frames_copied,
-                              "violations": summary.violations, "end": summary.end,
+                              "violations": summary.violations, "rules_off": summary.rules_off,
+                              "end": summary.end, "error": summary.error,
                               "expectations": [{"check": d, "held": h}
                                                for d, h in summary.expectations],
                               "passed": summary.passed}) + "\n")
     else:
         out.write(summary_line(summary) + "\n")
     out.flush()
+    if error is not None:
+        err.write(f"cowtui: {error}\n")
+        err.flush()
+    if signals:
+        return exit_status(signals[0])
+    if guard.stop and guard.stop.bad_input:
+        return 2
     return 0 if summary.passed else 1
 
 
 class _Progress:
-    """A rich progress bar on stderr, only when stderr is a terminal."""
+    """A rich progress bar on stderr."""
 
     def __init__(self, err: TextIO, total: int) -> None:
         from rich.console import Console
@@ -124,5 +164,16 @@ class _Progress:
         self.progress.stop()
 
 
-def _progress_bar(err: TextIO, total: int) -> _Progress | None:
-    return _Progress(err, total) if err.isatty() else None
+def _terminal(stream: TextIO) -> int | None:
+    """The terminal device a stream writes to, or None."""
+    try:
+        return os.fstat(stream.fileno()).st_rdev if stream.isatty() else None
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def _progress_bar(out: TextIO, err: TextIO, total: int) -> _Progress | None:
+    """A bar on stderr's terminal, only when the trace does not go to that same
+    terminal: a bar redrawn in the middle of the trace garbles both."""
+    bar_on = _terminal(err)
+    return _Progress(err, total) if bar_on is not None and bar_on != _terminal(out) else None

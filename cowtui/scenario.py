@@ -26,7 +26,6 @@ file, the line when YAML knows it, and the field.
 
 from __future__ import annotations
 
-from machine.hart import default_engine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,11 +33,16 @@ from typing import Any
 import yaml
 
 from machine.guest import BUG_ZOO, bundled_disk, bundled_kernel
+from machine.hart import default_engine
 from machine.introspect.events import OUTCOMES
 from machine.introspect.rules import RULES
 
+from .disk_check import disk_problem
+
 BUNDLED_DIR = Path(__file__).parent / "scenarios"
 DEFAULT_SCENARIO = BUNDLED_DIR / "default.yaml"
+NEEDS_DISK = ("xv6 needs its file system image (the fs.img `make` builds next to kernel/); "
+              "without it the kernel panics at boot")
 
 
 class ScenarioError(ValueError):
@@ -82,6 +86,8 @@ class Scenario:
     expect_console: list[str] = field(default_factory=list)
     expect_violations: list[str] | None = None
     expect_faults: dict[str, CountExpectation] = field(default_factory=dict)
+    # where a field's value came from, for errors found later ('s.yaml:5: ram_mib', '--ram-mib')
+    origins: dict[str, str] = field(default_factory=dict)
 
 
 class _Reader:
@@ -90,10 +96,12 @@ class _Reader:
     def __init__(self, path: Path, data: dict, lines: dict[str, int]) -> None:
         self.path, self.data, self.lines = path, data, lines
 
-    def fail(self, key: str, message: str) -> ScenarioError:
+    def where(self, key: str) -> str:
         line = self.lines.get(key)
-        where = f"{self.path}:{line}" if line else str(self.path)
-        return ScenarioError(f"{where}: {key}: {message}")
+        return f"{self.path}:{line}: {key}" if line else f"{self.path}: {key}"
+
+    def fail(self, key: str, message: str) -> ScenarioError:
+        return ScenarioError(f"{self.where(key)}: {message}")
 
     def get(self, key: str, kind: type | tuple, default: Any = None, required: bool = False):
         if key not in self.data or self.data[key] is None:
@@ -141,6 +149,15 @@ def _resolve_kernel(r: _Reader, value: str) -> Path:
     return path
 
 
+RAM_MIB_RANGE = (16, 2048)
+
+
+def ram_mib_problem(ram: int) -> str | None:
+    """Why a RAM size cannot be used (the YAML field and --ram-mib alike), or None."""
+    low, high = RAM_MIB_RANGE
+    return None if low <= ram <= high else f"must be between {low} and {high}, got {ram}"
+
+
 def _parse_count(r: _Reader, outcome: str, value: Any) -> CountExpectation:
     if isinstance(value, int) and not isinstance(value, bool):
         return CountExpectation("==", value)
@@ -153,12 +170,27 @@ def _parse_count(r: _Reader, outcome: str, value: Any) -> CountExpectation:
     raise r.fail("expect", f"faults.{outcome}: expected N, '>=N' or '<=N', got {value!r}")
 
 
+def shipped_scenarios() -> list[Path]:
+    """The scenarios cowtui ships, runnable by name (the file's stem)."""
+    return sorted(BUNDLED_DIR.glob("*.yaml"))
+
+
+def find_scenario(text: str) -> Path:
+    """A scenario argument as a file: a path, or the name of a shipped scenario."""
+    path = Path(text)
+    shipped = BUNDLED_DIR / f"{text}.yaml"
+    if not path.exists() and "/" not in text and shipped.is_file():
+        return shipped
+    return path
+
+
 def load_scenario(path: str | Path) -> Scenario:
     path = Path(path)
     try:
         text = path.read_text()
     except FileNotFoundError:
-        raise ScenarioError(f"{path}: no such scenario file") from None
+        hint = " (shipped scenarios: see cowtui --list)" if path.parent == Path(".") else ""
+        raise ScenarioError(f"{path}: no such scenario file{hint}") from None
     except (OSError, UnicodeDecodeError) as error:
         raise ScenarioError(f"{path}: cannot read: {error}") from None
     try:
@@ -188,15 +220,19 @@ def load_scenario(path: str | Path) -> Scenario:
         disk = (path.parent / disk_value).resolve()
         if not disk.is_file():
             raise r.fail("disk", f"no such file: {disk}")
+        if disk_problem(disk):
+            raise r.fail("disk", f"{disk}: {disk_problem(disk)}")
     ram = r.get("ram_mib", int, 128)
-    if not 16 <= ram <= 2048:
-        raise r.fail("ram_mib", f"must be between 16 and 2048, got {ram}")
+    if ram_mib_problem(ram):
+        raise r.fail("ram_mib", ram_mib_problem(ram))
     cow_bit = r.get("cow_bit", int, 8)
     if cow_bit not in (8, 9):
         raise r.fail("cow_bit", f"must be 8 or 9 (the PTE's RSW bits), got {cow_bit}")
     scenario = Scenario(name=name, path=path, kernel=kernel, disk=disk,
                         description=r.get("description", str, ""), ram_mib=ram,
-                        refcount_symbol=r.get("refcount_symbol", str), cow_bit=cow_bit)
+                        refcount_symbol=r.get("refcount_symbol", str), cow_bit=cow_bit,
+                        origins={key: r.where(key) for key in ("ram_mib", "refcount_symbol")
+                                 if key in data})
     for i, step in enumerate(r.get("console", list, [])):
         if not isinstance(step, dict) or set(step) - {"wait", "type"} or "type" not in step \
                 or not isinstance(step.get("type"), str) \
@@ -254,8 +290,12 @@ def scenario_for_kernel(kernel: str | Path, disk: str | Path | None, ram_mib: in
     kernel = Path(kernel)
     if not kernel.is_file():
         raise ScenarioError(f"{kernel}: no such kernel file")
-    disk_path = Path(disk) if disk is not None else None
-    if disk_path is not None and not disk_path.is_file():
+    if disk is None:
+        raise ScenarioError(f"--kernel {kernel}: {NEEDS_DISK}: add --disk fs.img")
+    disk_path = Path(disk)
+    if not disk_path.is_file():
         raise ScenarioError(f"{disk_path}: no such disk image")
+    if disk_problem(disk_path):
+        raise ScenarioError(f"{disk_path}: {disk_problem(disk_path)}")
     return Scenario(name=kernel.name, path=None, kernel=kernel, disk=disk_path,
                     ram_mib=ram_mib, refcount_symbol=refcount_symbol, cow_bit=cow_bit)

@@ -25,6 +25,7 @@ from machine.introspect.kernel_view import KernelView
 from machine.introspect.tracker import Tracker
 from machine.machine import Machine, MachineConfig, RunResult
 
+from .coverage import rules_off
 from .scenario import Scenario, ScenarioError
 
 TRACE_EVENTS = (PageFault, FaultResolved, ProcessForked, ProcessExited, Violation)
@@ -38,10 +39,12 @@ class Summary:
     violations: list[str]
     expectations: list[tuple[str, bool]]   # (description, held)
     end: str
+    rules_off: list[str] = field(default_factory=list)  # rules this kernel let nobody check
+    error: str | None = None     # why the run could not finish (interrupted, a fault storm)
 
     @property
     def passed(self) -> bool:
-        return all(held for _, held in self.expectations)
+        return self.error is None and all(held for _, held in self.expectations)
 
 
 BOOT_PROMPT = "$ "  # a boot snapshot is taken when the shell first prompts
@@ -68,6 +71,10 @@ class Session:
         if self.warm:
             self._restore_boot()
         self.view = KernelView(self.machine, s.refcount_symbol, s.cow_bit)
+        if s.refcount_symbol and self.view.refcounts is None:
+            where = s.origins.get("refcount_symbol", "refcount_symbol")
+            raise ScenarioError(f"{where}: no integer array (or pointer to one) named "
+                                f"{s.refcount_symbol!r} in {s.kernel.name}")
         self.tracker = Tracker(self.machine, self.view)
         self.trace: list = []
         self.outcomes: Counter = Counter()
@@ -171,8 +178,9 @@ class Session:
     def budget_left(self) -> int:
         return max(0, self.scenario.stop_instructions - self.machine.icount)
 
-    def run_to_end(self, progress=None) -> str:
-        """Run headless until the scenario says stop; returns why it ended."""
+    def run_to_end(self, progress=None, ended=None) -> str:
+        """Run headless until the scenario says stop; returns why it ended.
+        ``ended()``, asked after every slice, may end it early by returning a reason."""
         while True:
             budget = self.budget_left()
             if budget == 0:
@@ -180,13 +188,16 @@ class Session:
             result: RunResult = self.run(max_instructions=min(budget, 2_000_000))
             if progress is not None:
                 progress(self.machine.icount, self.scenario.stop_instructions)
+            early = ended() if ended is not None else None
+            if early is not None:
+                return early
             if self.finished:
                 return "stop"
             if result.reason in ("exit", "reset", "idle"):
                 return result.reason
             # breakpoints only stop the app; headless runs straight through them
 
-    def summary(self, end: str) -> Summary:
+    def summary(self, end: str, error: str | None = None) -> Summary:
         s = self.scenario
         console = self.machine.console_text()
         rules = sorted({v.rule for v in self.tracker.violations})
@@ -204,4 +215,4 @@ class Session:
             checks.append((f"faults {outcome} {expectation} (got {count})",
                            expectation.holds(count)))
         return Summary(self.machine.icount, Counter(self.outcomes), self.outcomes["copied"],
-                       rules, checks, end)
+                       rules, checks, end, rules_off(self.view), error)

@@ -1,0 +1,69 @@
+"""Ctrl-C and SIGTERM end a real ``cowtui --headless`` process cleanly."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from .support import COWTUI, REPO, write
+
+# cowdemo, then an idle shell until a text that never comes: runs until stopped
+FOREVER = """\
+name: forever
+kernel: teaching
+console:
+  - {wait: "$ ", type: "cowdemo\\n"}
+stop: {console: "never printed", instructions: 100000000000}
+"""
+LAST_FAULT = "made-writable"   # the shell's fault after cowdemo: the run is well under way
+
+
+def interrupt(tmp_path: Path, signum: int, *options: str) -> tuple[int, list[str], str]:
+    """Start the run, wait for its last fault line, send the signal; (status, stdout, stderr)."""
+    path = write(tmp_path, FOREVER)
+    process = subprocess.Popen([*COWTUI, "--headless", *options, str(path)], cwd=REPO,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines = []
+    try:
+        for line in process.stdout:
+            lines.append(line.rstrip("\n"))
+            if LAST_FAULT in line:
+                break
+        process.send_signal(signum)
+        rest, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    return process.returncode, lines + rest.splitlines(), err
+
+
+@pytest.mark.parametrize("signum, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)],
+                         ids=["SIGINT", "SIGTERM"])
+def test_a_signal_ends_the_run_with_its_summary(tmp_path: Path, signum: int,
+                                                status: int) -> None:
+    code, lines, err = interrupt(tmp_path, signum)
+    assert code == status
+    assert "Traceback" not in err
+    summary = lines[-1]
+    assert summary.startswith("summary: instructions=")
+    icount = int(summary.split()[1].split("=")[1])
+    assert err == f"cowtui: interrupted at #{icount}\n"
+    assert " end=interrupted expectations: FAIL (interrupted at #" in summary
+    faults = [line for line in lines if line.startswith("fault #")]
+    assert len(faults) == 3 and faults[-1].endswith(": made-writable")   # the partial trace
+
+
+@pytest.mark.parametrize("engine", ["native", "fast"])
+def test_an_interrupted_json_run_ends_with_its_summary_record(tmp_path: Path,
+                                                              engine: str) -> None:
+    """On the C core and on the Python engine (where a KeyboardInterrupt used
+    to surface inside a trap)."""
+    code, lines, err = interrupt(tmp_path, signal.SIGINT, "--json", "--engine", engine)
+    assert code == 130
+    summary = json.loads(lines[-1])
+    assert summary["event"] == "summary"
+    assert summary["end"] == "interrupted" and summary["passed"] is False
+    assert err == f"cowtui: interrupted at #{summary['instructions']}\n"

@@ -1,0 +1,130 @@
+"""Options checked like scenario fields: bad input is one line and exit 2."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cowtui.scenario import shipped_scenarios
+from machine.guest import BUG_ZOO
+
+from .support import PREBUILT, one_line_error, run_cowtui, write
+
+KERNEL = str(PREBUILT / "kernel.elf")
+
+
+@pytest.mark.parametrize("value", ["100000", "-5", "8"])
+def test_ram_mib_out_of_bounds(value: str) -> None:
+    assert one_line_error(run_cowtui("--headless", "--ram-mib", value)) == \
+        f"cowtui: --ram-mib: must be between 16 and 2048, got {value}"
+
+
+def test_ram_mib_not_a_number() -> None:
+    assert one_line_error(run_cowtui("--headless", "--ram-mib", "lots")) == \
+        "cowtui: argument --ram-mib: invalid int value: 'lots' (cowtui --help lists the options)"
+
+
+RAM_64 = ("the kernel touched 0x84000000 (pc 0x{pc:x}), past the end of RAM: {where} is 64 MiB "
+          "(RAM ends at 0x84000000) but the kernel's PHYSTOP is above 0x84000000; give it the "
+          "RAM its PHYSTOP says (xv6: 128 MiB)")
+
+
+def test_ram_smaller_than_phystop_on_the_command_line() -> None:
+    """The option reaches a scenario run, and the mismatch stops it at once."""
+    result = run_cowtui("--headless", "--ram-mib", "64", "default")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    [line] = result.stderr.splitlines()
+    pc = int(line.split("(pc ")[1].split(")")[0], 16)
+    assert line == "cowtui: " + RAM_64.format(pc=pc, where="--ram-mib")
+    assert result.stdout.splitlines()[-1].startswith("summary: instructions=")
+    assert " end=ram-mismatch " in result.stdout
+
+
+def test_ram_smaller_than_phystop_in_a_scenario(tmp_path: Path) -> None:
+    path = write(tmp_path, "name: x\nkernel: teaching\nram_mib: 64\n")
+    result = run_cowtui("--headless", "--json", str(path))
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert f"{path}:3: ram_mib is 64 MiB (RAM ends at 0x84000000)" in line, line
+
+
+def test_kernel_without_disk() -> None:
+    assert one_line_error(run_cowtui("--headless", "--kernel", KERNEL)) == (
+        f"cowtui: --kernel {KERNEL}: xv6 needs its file system image (the fs.img `make` builds "
+        "next to kernel/); without it the kernel panics at boot: add --disk fs.img")
+
+
+def test_huge_disk_is_bad_input_not_a_panic(tmp_path: Path) -> None:
+    disk = tmp_path / "fs.img"
+    with open(disk, "wb") as image:   # sparse: 4 GiB that take no room
+        image.truncate(4 << 30)
+    result = run_cowtui("--headless", "--kernel", KERNEL, "--disk", str(disk))
+    assert one_line_error(result) == (
+        f"cowtui: {disk}: disk image is 4.0 GiB: cowtui holds a disk in memory and takes "
+        "images up to 1 GiB (xv6's fs.img is about 2 MB)")
+
+
+def test_disk_that_is_not_a_file_system(tmp_path: Path) -> None:
+    result = run_cowtui("--headless", "--kernel", KERNEL, "--disk", KERNEL)
+    assert one_line_error(result) == (
+        f"cowtui: {KERNEL}: not a file system image: no xv6 superblock (magic 0x10203040 at "
+        "byte 1024) and no teaching-kernel one (COW1 at byte 0); xv6's is fs.img")
+
+
+@pytest.mark.parametrize("kind", ["xv6", "teaching-kernel"])
+def test_truncated_disk(tmp_path: Path, kind: str) -> None:
+    head = bytearray(4096)
+    if kind == "xv6":
+        head[1024:1032] = (0x10203040).to_bytes(4, "little") + (2000).to_bytes(4, "little")
+    else:
+        head[0:12] = (0x31574F43).to_bytes(4, "little") + bytes(4) + (82).to_bytes(4, "little")
+    disk = tmp_path / "fs.img"
+    disk.write_bytes(bytes(head))
+    blocks = 2000 if kind == "xv6" else 82
+    assert one_line_error(run_cowtui("--headless", "--kernel", KERNEL, "--disk", str(disk))) \
+        == (f"cowtui: {disk}: truncated {kind} file system image: its superblock says "
+            f"{blocks} blocks ({blocks * 1024} bytes), the file has 4096 bytes")
+
+
+@pytest.mark.parametrize("option", ["--json", "--console"])
+def test_headless_options_need_headless(option: str) -> None:
+    assert one_line_error(run_cowtui(option, "default")) == \
+        f"cowtui: {option} needs --headless (the app shows the trace itself)"
+
+
+def test_disk_without_kernel() -> None:
+    assert one_line_error(run_cowtui("--headless", "--disk", "fs.img", "default")) == \
+        "cowtui: --disk goes with --kernel (a scenario names its own disk)"
+
+
+def test_shipped_scenario_by_name_from_anywhere(tmp_path: Path) -> None:
+    result = run_cowtui("--headless", "forkexec")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1].endswith("expectations: pass")
+
+
+def test_unknown_scenario_name() -> None:
+    assert one_line_error(run_cowtui("--headless", "forkexe")) == \
+        "cowtui: forkexe: no such scenario file (shipped scenarios: see cowtui --list)"
+
+
+def test_list_names_every_shipped_scenario_and_bug_zoo_kernel() -> None:
+    result = run_cowtui("--list")
+    assert result.returncode == 0 and result.stderr == ""
+    lines = result.stdout.splitlines()
+    assert lines[0] == "shipped scenarios (cowtui [--headless] NAME):"
+    names = [line.split()[0] for line in lines if line.startswith("  ")]
+    assert names == [p.stem for p in shipped_scenarios()] + list(BUG_ZOO)
+    assert "  forkexec " in result.stdout
+
+
+def test_help_names_exit_codes_scenarios_and_examples() -> None:
+    result = run_cowtui("--help")
+    assert result.returncode == 0
+    text = result.stdout
+    for fragment in ("exit status (headless):", "  130  interrupted by Ctrl-C (SIGINT), 143 by "
+                     "SIGTERM", "  2    bad input", "examples:", "cowtui --list",
+                     "bug-zoo kernels: copyout-ignores-cow", "shipped scenarios: badaccess"):
+        assert fragment in text, fragment

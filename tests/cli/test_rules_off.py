@@ -1,0 +1,87 @@
+"""No false pass: a rule cowtui cannot check is said to be off, never silently passed."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from .support import PREBUILT, one_line_error, run_cowtui, write
+
+OBJCOPY = "riscv64-unknown-elf-objcopy"
+
+COWCHECK = """\
+name: leak
+kernel: {kernel}
+disk: {disk}
+console:
+  - {{wait: "$ ", type: "cowcheck\\n"}}
+stop: {{console: "$ ", instructions: 300000000}}
+expect:
+  violations: []
+"""
+
+NO_PROCS = ("cowtui: warning: no process table (a global `struct proc proc[NPROC]` with DWARF: "
+            "build the kernel with -g); not checked: refcount-mismatch, shared-frame-writable, "
+            "maps-free-frame, w-and-cow, cow-on-readonly, shared-frame-written, "
+            "stale-translation, frame-leak")
+NO_REFCOUNTS = ("cowtui: warning: no refcount array found: name it with --refcount-symbol NAME "
+                "(e.g. --refcount-symbol kmem.ref); not checked: refcount-mismatch, "
+                "maps-free-frame, double-free, frame-leak")
+
+
+def test_misspelt_refcount_symbol_is_bad_input() -> None:
+    result = run_cowtui("--headless", "--refcount-symbol", "nosuch", "bug-refcount-leak")
+    assert one_line_error(result) == ("cowtui: --refcount-symbol: no integer array (or pointer "
+                                      "to one) named 'nosuch' in kernel-refcount-leak.elf")
+    assert result.stdout == ""
+
+
+def test_misspelt_refcount_symbol_in_a_scenario_names_its_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "name: x\nkernel: refcount-leak\nrefcount_symbol: refcont\n")
+    assert one_line_error(run_cowtui("--headless", str(path))) == (
+        f"cowtui: {path}:3: refcount_symbol: no integer array (or pointer to one) named "
+        "'refcont' in kernel-refcount-leak.elf")
+
+
+def test_a_kernel_without_dwarf_warns_and_lists_the_rules_off(tmp_path: Path) -> None:
+    """The refcount-leak kernel stripped of its DWARF: the leak goes unseen, and
+    the run says it could not look instead of claiming no violations."""
+    if shutil.which(OBJCOPY) is None:
+        pytest.skip(f"{OBJCOPY} not installed")
+    kernel = tmp_path / "kernel"
+    subprocess.run([OBJCOPY, "--strip-debug", str(PREBUILT / "kernel-refcount-leak.elf"),
+                    str(kernel)], check=True)
+    path = write(tmp_path, COWCHECK.format(kernel=kernel, disk=PREBUILT / "fs.img"))
+    result = run_cowtui("--headless", str(path))
+    assert result.stderr.splitlines() == [NO_PROCS, NO_REFCOUNTS]
+    summary = result.stdout.splitlines()[-1]
+    assert " violations: none rules-off: refcount-mismatch, shared-frame-writable, " \
+           "maps-free-frame, double-free, w-and-cow, cow-on-readonly, shared-frame-written, " \
+           "stale-translation, frame-leak end=stop " in summary, summary
+    assert result.returncode == 0   # what could be checked held
+
+
+def test_json_summary_lists_the_rules_off(tmp_path: Path) -> None:
+    if shutil.which(OBJCOPY) is None:
+        pytest.skip(f"{OBJCOPY} not installed")
+    kernel = tmp_path / "kernel"
+    subprocess.run([OBJCOPY, "--strip-debug", str(PREBUILT / "kernel.elf"), str(kernel)],
+                   check=True)
+    path = write(tmp_path, COWCHECK.format(kernel=kernel, disk=PREBUILT / "fs.img"))
+    result = run_cowtui("--headless", "--json", str(path))
+    summary = json.loads(result.stdout.splitlines()[-1])
+    assert summary["event"] == "summary"
+    assert summary["rules_off"] == ["refcount-mismatch", "shared-frame-writable",
+                                    "maps-free-frame", "double-free", "w-and-cow",
+                                    "cow-on-readonly", "shared-frame-written",
+                                    "stale-translation", "frame-leak"]
+
+
+def test_a_kernel_whose_checks_all_work_has_no_rules_off() -> None:
+    result = run_cowtui("--headless", "default")
+    assert result.stderr == ""
+    assert " rules-off: none end=stop " in result.stdout.splitlines()[-1]
