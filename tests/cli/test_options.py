@@ -25,31 +25,6 @@ def test_ram_mib_not_a_number() -> None:
         "cowtui: argument --ram-mib: invalid int value: 'lots' (cowtui --help lists the options)"
 
 
-RAM_64 = ("the kernel touched 0x84000000 (pc 0x{pc:x}), past the end of RAM: {where} is 64 MiB "
-          "(RAM ends at 0x84000000) but the kernel's PHYSTOP is above 0x84000000; give it the "
-          "RAM its PHYSTOP says (xv6: 128 MiB)")
-
-
-def test_ram_smaller_than_phystop_on_the_command_line() -> None:
-    """The option reaches a scenario run, and the mismatch stops it at once."""
-    result = run_cowtui("--headless", "--ram-mib", "64", "default")
-    assert result.returncode == 2
-    assert "Traceback" not in result.stderr
-    [line] = result.stderr.splitlines()
-    pc = int(line.split("(pc ")[1].split(")")[0], 16)
-    assert line == "cowtui: " + RAM_64.format(pc=pc, where="--ram-mib")
-    assert result.stdout.splitlines()[-1].startswith("summary: instructions=")
-    assert " end=ram-mismatch " in result.stdout
-
-
-def test_ram_smaller_than_phystop_in_a_scenario(tmp_path: Path) -> None:
-    path = write(tmp_path, "name: x\nkernel: teaching\nram_mib: 64\n")
-    result = run_cowtui("--headless", "--json", str(path))
-    assert result.returncode == 2
-    [line] = result.stderr.splitlines()
-    assert f"{path}:3: ram_mib is 64 MiB (RAM ends at 0x84000000)" in line, line
-
-
 def test_kernel_without_disk() -> None:
     assert one_line_error(run_cowtui("--headless", "--kernel", KERNEL)) == (
         f"cowtui: --kernel {KERNEL}: xv6 needs its file system image (the fs.img `make` builds "

@@ -1,0 +1,58 @@
+"""Runs that cannot get anywhere stop at once with a line that says why."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from machine.isa.asm import assemble
+from tests.support.mini_elf import make_elf
+
+from .support import run_cowtui, write
+
+# mtvec points at the load that faults: the same trap at the same pc forever
+STORM = """
+    auipc t0, 0
+    addi t0, t0, 12
+    csrw mtvec, t0
+    ld a0, 0(zero)
+"""
+
+
+def test_a_fault_storm_stops_the_run(tmp_path: Path) -> None:
+    (tmp_path / "storm.elf").write_bytes(make_elf(assemble(STORM, 0x80000000)))
+    path = write(tmp_path, "name: storm\nkernel: storm.elf\nstop: {instructions: 10000000000}\n")
+    result = run_cowtui("--headless", str(path))
+    assert result.returncode == 1
+    message = ("fault storm: 10,000 load access faults in a row at pc 0x8000000c (address 0x0); "
+               "the kernel handles the fault without fixing it")
+    assert result.stderr.splitlines()[-1] == f"cowtui: {message}"
+    summary = result.stdout.splitlines()[-1]
+    assert summary.startswith("summary: instructions=10003 ")
+    assert summary.endswith(f" end=fault-storm expectations: FAIL ({message})")
+
+
+RAM_64 = ("the kernel touched 0x84000000 (pc 0x{pc:x}), past the end of RAM: {where} is 64 MiB "
+          "(RAM ends at 0x84000000) but the kernel's PHYSTOP is above 0x84000000; give it the "
+          "RAM its PHYSTOP says (xv6: 128 MiB)")
+
+
+def test_ram_smaller_than_phystop_on_the_command_line() -> None:
+    """The option reaches a scenario run, and the mismatch stops it at once."""
+    result = run_cowtui("--headless", "--ram-mib", "64", "default")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    [line] = result.stderr.splitlines()
+    pc = int(line.split("(pc ")[1].split(")")[0], 16)
+    assert line == "cowtui: " + RAM_64.format(pc=pc, where="--ram-mib")
+    assert result.stdout.splitlines()[-1].startswith("summary: instructions=")
+    assert " end=ram-mismatch " in result.stdout
+
+
+def test_ram_smaller_than_phystop_in_a_scenario(tmp_path: Path) -> None:
+    path = write(tmp_path, "name: x\nkernel: teaching\nram_mib: 64\n")
+    result = run_cowtui("--headless", "--json", str(path))
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert f"{path}:3: ram_mib is 64 MiB (RAM ends at 0x84000000)" in line, line
+
+
