@@ -47,6 +47,20 @@ def test_misspelt_refcount_symbol_in_a_scenario_names_its_line(tmp_path: Path) -
         "'refcont' in kernel-refcount-leak.elf")
 
 
+def test_a_refcount_array_not_found_is_no_pass(tmp_path: Path, hidden_refcount_leak) -> None:
+    """A leaking kernel whose refcount array cowtui cannot find: the run warns and
+    says which rules were off; named, the array catches the leak."""
+    path = write(tmp_path, COWCHECK.format(kernel=hidden_refcount_leak, disk=PREBUILT / "fs.img"))
+    unnamed = run_cowtui("--headless", str(path))
+    assert unnamed.stderr.splitlines() == [NO_REFCOUNTS]
+    assert " violations: none rules-off: refcount-mismatch, maps-free-frame, double-free, " \
+           "frame-leak end=stop " in unnamed.stdout.splitlines()[-1]
+    named = run_cowtui("--headless", "--refcount-symbol", "page_users", str(path))
+    assert named.returncode == 1 and named.stderr == ""
+    assert " violations: frame-leak, refcount-mismatch rules-off: none end=stop " \
+           in named.stdout.splitlines()[-1]
+
+
 def test_a_kernel_without_dwarf_warns_and_lists_the_rules_off(tmp_path: Path) -> None:
     """The refcount-leak kernel stripped of its DWARF: the leak goes unseen, and
     the run says it could not look instead of claiming no violations."""
