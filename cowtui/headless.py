@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import sys
 from typing import TextIO
 
@@ -21,6 +20,7 @@ from machine.trap import cause_name
 from .coverage import warning_lines
 from .guards import RunGuard
 from .interrupts import exit_status, signals_call
+from .progress import progress_bar
 from .session import Session, Summary
 
 
@@ -107,7 +107,7 @@ def _run(session: Session, echo_console: bool, as_json: bool, out: TextIO, err: 
             return "interrupted"
         return guard.stop.end if guard.stop else None
 
-    progress = _progress_bar(out, err, session.scenario.stop_instructions)
+    progress = progress_bar(out, err, session)
     try:
         end = session.run_to_end(progress.update if progress else None, ended)
     finally:
@@ -143,37 +143,3 @@ def _run(session: Session, echo_console: bool, as_json: bool, out: TextIO, err: 
     if guard.stop and guard.stop.bad_input:
         return 2
     return 0 if summary.passed else 1
-
-
-class _Progress:
-    """A rich progress bar on stderr."""
-
-    def __init__(self, err: TextIO, total: int) -> None:
-        from rich.console import Console
-        from rich.progress import BarColumn, Progress, TextColumn
-        self.progress = Progress(TextColumn("running"), BarColumn(),
-                                 TextColumn("{task.completed:,} / {task.total:,} instructions"),
-                                 console=Console(file=err), transient=True)
-        self.task = self.progress.add_task("run", total=total)
-        self.progress.start()
-
-    def update(self, done: int, total: int) -> None:
-        self.progress.update(self.task, completed=min(done, total))
-
-    def close(self) -> None:
-        self.progress.stop()
-
-
-def _terminal(stream: TextIO) -> int | None:
-    """The terminal device a stream writes to, or None."""
-    try:
-        return os.fstat(stream.fileno()).st_rdev if stream.isatty() else None
-    except (AttributeError, OSError, ValueError):
-        return None
-
-
-def _progress_bar(out: TextIO, err: TextIO, total: int) -> _Progress | None:
-    """A bar on stderr's terminal, only when the trace does not go to that same
-    terminal: a bar redrawn in the middle of the trace garbles both."""
-    bar_on = _terminal(err)
-    return _Progress(err, total) if bar_on is not None and bar_on != _terminal(out) else None
