@@ -79,14 +79,17 @@ E = TypeVar("E", bound=Event)
 class EventBus:
     def __init__(self) -> None:
         self._subscribers: dict[type, list[Callable]] = {}
+        self.generation = 0  # grows at every (un)subscription: cached wants() go stale
 
     def subscribe(self, kind: type[E], handler: Callable[[E], None]) -> None:
         self._subscribers.setdefault(kind, []).append(handler)
+        self.generation += 1
 
     def unsubscribe(self, kind: type[E], handler: Callable[[E], None]) -> None:
         handlers = self._subscribers.get(kind, [])
         if handler in handlers:
             handlers.remove(handler)
+            self.generation += 1
         if not handlers:
             self._subscribers.pop(kind, None)
 

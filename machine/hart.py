@@ -63,8 +63,10 @@ class Hart:
         self.on_sfence: Callable[[], None] | None = None
         # Which of those observers want calls now ('trap', 'return', 'satp',
         # 'sfence', 'write'); None: every hook that is set. The native core
-        # leaves C only for observed events.
+        # leaves C only for observed events; ``observed_generation()`` changes
+        # whenever the answer may have changed.
         self.observed: Callable[[], set[str]] | None = None
+        self.observed_generation: Callable[[], int] = lambda: 0
         self.interpreter = Interpreter(self)
         self._engines: dict[str, Callable[[int], None]] = {"interp": self.interpreter.run}
         self.engine = default_engine()

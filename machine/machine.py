@@ -186,6 +186,7 @@ class Machine:
                                             ("write", MemoryWrite)) if events.wants(kind)}
 
         hart.observed = observed
+        hart.observed_generation = lambda: events.generation
         hart.on_trap = on_trap
         hart.on_trap_return = on_trap_return
         hart.on_satp_write = on_satp

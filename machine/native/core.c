@@ -158,6 +158,7 @@ typedef struct {
         scause, mtval, stval, mscratch, sscratch, satp, mcounteren, scounteren, menvcfg,
         senvcfg, stimecmp, cycle_offset, instret_offset, hartid;
     uint64_t pmpcfg[16], pmpaddr[64];
+    int pmp_dirty;           /* written since the last pull */
     uint64_t external_lines; /* MEIP/SEIP/MTIP/MSIP from the devices, fixed during a run */
     int has_reservation;
     uint64_t reservation;
@@ -678,8 +679,10 @@ static void csr_write(Hart *h, unsigned number, uint64_t v) {
     default:
         if (number >= 0x3A0 && number < 0x3B0 && !(number & 1)) {
             h->pmpcfg[number - 0x3A0] = v & PMPCFG_MASK;
+            h->pmp_dirty = 1;
         } else if (number >= 0x3B0 && number < 0x3F0) {
             h->pmpaddr[number - 0x3B0] = v & PMPADDR_MASK;
+            h->pmp_dirty = 1;
         }
         return; /* read-only CSRs (misa, ids, counters) ignore writes */
     }
@@ -1189,11 +1192,12 @@ static int set_list(PyObject *obj, const char *name, const uint64_t *values, Py_
     return 0;
 }
 
-/* push(hart, csr, reservation, external_lines): the Python hart's state in */
+/* push(hart, csr, reservation, with_pmp): the Python hart's state in (the
+   PMP registers only when asked: nothing but a CSR instruction changes them) */
 static PyObject *core_push(CoreObject *self, PyObject *args) {
     PyObject *hart, *csr, *reservation;
-    unsigned long long lines;
-    if (!PyArg_ParseTuple(args, "OOOK", &hart, &csr, &reservation, &lines)) return NULL;
+    int with_pmp;
+    if (!PyArg_ParseTuple(args, "OOOp", &hart, &csr, &reservation, &with_pmp)) return NULL;
     Hart *h = &self->h;
     uint64_t privilege;
     if (get_list(hart, "x", h->x, 32) < 0 || get_u64(hart, "pc", &h->pc) < 0 ||
@@ -1206,7 +1210,8 @@ static PyObject *core_push(CoreObject *self, PyObject *args) {
     uint64_t satp_before = h->satp, status_before = h->mstatus;
     for (int i = 0; CSR_NAMES[i]; i++)
         if (get_u64(csr, CSR_NAMES[i], csr_slot(h, i)) < 0) return NULL;
-    if (get_list(csr, "pmpcfg", h->pmpcfg, 16) < 0 || get_list(csr, "pmpaddr", h->pmpaddr, 64) < 0)
+    if (with_pmp && (get_list(csr, "pmpcfg", h->pmpcfg, 16) < 0 ||
+                     get_list(csr, "pmpaddr", h->pmpaddr, 64) < 0))
         return NULL;
     if (h->satp != satp_before || ((h->mstatus ^ status_before) & (MPRV | SUM | MXR | MPP)))
         flush_translations(h);
@@ -1217,11 +1222,11 @@ static PyObject *core_push(CoreObject *self, PyObject *args) {
         h->reservation = (uint64_t)PyLong_AsUnsignedLongLongMask(reservation);
         if (PyErr_Occurred()) return NULL;
     }
-    h->external_lines = lines;
     Py_RETURN_NONE;
 }
 
-/* pull(hart, csr) -> reservation (None or int): the state back out */
+/* pull(hart, csr) -> reservation (None or int): the state back out (the PMP
+   registers when a CSR instruction wrote them since the last pull) */
 static PyObject *core_pull(CoreObject *self, PyObject *args) {
     PyObject *hart, *csr;
     if (!PyArg_ParseTuple(args, "OO", &hart, &csr)) return NULL;
@@ -1234,20 +1239,25 @@ static PyObject *core_pull(CoreObject *self, PyObject *args) {
         int as_signed = strcmp(CSR_NAMES[i], "cycle_offset") == 0 || strcmp(CSR_NAMES[i], "instret_offset") == 0;
         if (set_u64(csr, CSR_NAMES[i], *csr_slot(h, i), as_signed) < 0) return NULL;
     }
-    if (set_list(csr, "pmpcfg", h->pmpcfg, 16) < 0 || set_list(csr, "pmpaddr", h->pmpaddr, 64) < 0)
+    if (h->pmp_dirty && (set_list(csr, "pmpcfg", h->pmpcfg, 16) < 0 ||
+                         set_list(csr, "pmpaddr", h->pmpaddr, 64) < 0))
         return NULL;
+    h->pmp_dirty = 0;
     if (!h->has_reservation) Py_RETURN_NONE;
     return PyLong_FromUnsignedLongLong(h->reservation);
 }
 
-/* run(stop_at, py_deadline, chunk_end, wants, resume_pc or None)
-   -> (exit kind, event icount, event pc, args tuple, resume still pending) */
+/* run(stop_at, py_deadline, chunk_end, wants, resume_pc or None, external_lines)
+   -> (exit kind, event icount, event pc, args tuple, resume still pending,
+       a fallback store, icount after) */
 static PyObject *core_run(CoreObject *self, PyObject *args) {
-    unsigned long long stop_at, deadline, chunk_end;
+    unsigned long long stop_at, deadline, chunk_end, lines;
     int wants;
     PyObject *resume;
-    if (!PyArg_ParseTuple(args, "KKKiO", &stop_at, &deadline, &chunk_end, &wants, &resume)) return NULL;
+    if (!PyArg_ParseTuple(args, "KKKiOK", &stop_at, &deadline, &chunk_end, &wants, &resume, &lines))
+        return NULL;
     Hart *h = &self->h;
+    h->external_lines = lines;
     h->stop_at = stop_at;
     h->py_deadline = deadline;
     h->chunk_end = chunk_end;
@@ -1263,11 +1273,12 @@ static PyObject *core_run(CoreObject *self, PyObject *args) {
     Py_BEGIN_ALLOW_THREADS
     kind = run(h);
     Py_END_ALLOW_THREADS
-    return Py_BuildValue("(iKK(KKKKK)Oi)", kind, (unsigned long long)h->event_icount,
+    return Py_BuildValue("(iKK(KKKKK)OiK)", kind, (unsigned long long)h->event_icount,
                          (unsigned long long)h->event_pc, (unsigned long long)h->exit_args[0],
                          (unsigned long long)h->exit_args[1], (unsigned long long)h->exit_args[2],
                          (unsigned long long)h->exit_args[3], (unsigned long long)h->exit_args[4],
-                         h->resume_valid ? Py_True : Py_False, h->fallback_store);
+                         h->resume_valid ? Py_True : Py_False, h->fallback_store,
+                         (unsigned long long)h->icount);
 }
 
 static PyObject *core_set_watched(CoreObject *self, PyObject *arg) {

@@ -73,9 +73,9 @@ class NativeEngine:
             self._breakpoints = frozenset(hart.breakpoints)
             self.core.set_breakpoints(sorted(self._breakpoints))
 
-    def _push(self) -> None:
+    def _push(self, with_pmp: bool = False) -> None:
         hart = self.hart
-        self.core.push(hart, hart.csr, hart.memory.reservation, hart.csr.external_lines())
+        self.core.push(hart, hart.csr, hart.memory.reservation, with_pmp)
 
     def _pull(self) -> None:
         hart = self.hart
@@ -90,44 +90,68 @@ class NativeEngine:
 
     # --- the loop ---------------------------------------------------------
     def run(self, stop_at: int) -> None:
+        """While it runs, the C core holds the hart's state; the Python Hart
+        is brought up to date (pulled) before any Python code that may read it
+        runs, and pushed back after Python code changed it. Only the hooks of
+        watched stores run without a pull: they see icount and pc, which is
+        what a MemoryWrite carries."""
         hart = self.hart
         core = self.core
+        generation = hart.observed_generation()
         wants = self._wants()
         self._sync_sets()
+        self._push(with_pmp=True)
         n = hart.icount
+        pulled = True
         try:
             while n < stop_at and not hart.stop_requested:
                 if hart.at_boundary is not None:
                     hart.at_boundary(n)
-                self._push()
                 deadline = NO_DEADLINE
                 for source in hart.deadline_sources:
                     when = source()
                     if when is not None and n < when < deadline and when < hart.NEVER:
                         deadline = when
-                kind, event_icount, event_pc, args, resume_pending, stored = core.run(
-                    stop_at, deadline, n + CHUNK, wants, hart.resume_breakpoint)
+                kind, event_icount, event_pc, args, resume_pending, stored, n = core.run(
+                    stop_at, deadline, n + CHUNK, wants, hart.resume_breakpoint,
+                    hart.csr.external_lines())
+                pulled = False
                 if not resume_pending:
                     hart.resume_breakpoint = None
-                self._pull()
-                n = hart.icount
-                if kind == _core.EXIT_LIMIT:
-                    continue
-                if kind == _core.EXIT_BREAKPOINT:
-                    hart.breakpoint_hit = hart.pc
-                    break
-                if kind == _core.EXIT_FALLBACK:
-                    if not self._fallback(stored):
+                if kind == _core.EXIT_WRITE:
+                    self._publish_write(event_icount, event_pc, args, n)
+                elif kind == _core.EXIT_LIMIT:
+                    hart.icount = n  # for the devices' clock (the CLINT reads it)
+                else:
+                    self._pull()
+                    pulled = True
+                    if kind == _core.EXIT_BREAKPOINT:
+                        hart.breakpoint_hit = hart.pc
                         break
+                    if kind == _core.EXIT_FALLBACK:
+                        if not self._fallback(stored):
+                            break
+                        self._push()
+                    else:
+                        self._publish(kind, event_icount, event_pc, args)
                     n = hart.icount
-                    self._sync_sets()
-                    continue
-                self._publish(kind, event_icount, event_pc, args)
-                wants = self._wants()  # a handler may have subscribed
-                self._sync_sets()      # or watched a page, or set a breakpoint
-                n = hart.icount
+                if hart.observed_generation() != generation:  # a handler subscribed
+                    generation = hart.observed_generation()
+                    wants = self._wants()
+                self._sync_sets()  # a handler may have watched a page or set a breakpoint
         finally:
+            if not pulled:
+                self._pull()
             self._python_caches_stale()
+
+    def _publish_write(self, icount: int, pc: int, args: tuple, after: int) -> None:
+        """A store into a watched page: its hooks, with the store's count and pc."""
+        hart = self.hart
+        address, size, old, new = args[:4]
+        hart.icount, hart.pc = icount, pc
+        for hook in hart.bus.write_hooks:
+            hook(address, size, old, new)
+        hart.icount = after
 
     def _fallback(self, stored: bool) -> bool:
         """The interpreter executes the instruction at hart.pc, synced.

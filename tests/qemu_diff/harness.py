@@ -40,6 +40,7 @@ from pathlib import Path
 
 from machine.isa.asm import assemble
 from machine.isa.decoder import decode
+from machine.native import NativeEngine
 from machine.machine import Machine, MachineConfig
 from machine.mmu import PTE_A, PTE_D, PTE_R, PTE_U, PTE_V, PTE_W, PTE_X
 from tests.support.mini_elf import make_elf
@@ -454,9 +455,10 @@ def run_qemu(elf_path: Path, timeout: float = 20.0) -> str:
     return out.decode("ascii", errors="replace")
 
 
-# Our engines the batches run on: the reference interpreter and the default
-# (block compiler with loop idioms); each must match QEMU on its own.
-ENGINES = ("interp", "fast")
+# Our engines the batches run on: the reference interpreter, the Python
+# fallback (block compiler with loop idioms) and the native core where built;
+# each must match QEMU on its own.
+ENGINES = ("interp", "fast") + (("native",) if NativeEngine is not None else ())
 
 
 def run_ours(elf_path: Path, programs: int, engine: str = "interp") -> tuple[str, int | None]:
