@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 
 import yaml
@@ -154,6 +156,9 @@ def main(argv: list[str] | None = None) -> int:
         status = interruption.exit_status if isinstance(interruption, Interrupted) else 130
         print("cowtui: interrupted before the run started", file=sys.stderr)
         return status
+    except BrokenPipeError:  # `cowtui --headless ... | head`: the reader has gone
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
 
 
 def _main(args: argparse.Namespace) -> int:

@@ -1,10 +1,9 @@
 """``e``: what the user can take away — an SVG of the screen, the selected
-process's page table as xv6's vmprint prints it, and the trace as JSON lines."""
+process's page table as xv6's vmprint prints it, and the trace as JSON lines
+in the format ``--json`` prints (trace_format)."""
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -12,16 +11,7 @@ from pathlib import Path
 from machine.introspect.pagetable import vmprint
 
 from .session import Session
-
-
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-
-
-def trace_lines(trace: list) -> list[str]:
-    """One JSON object per event, as ``cowtui --headless --json`` writes them."""
-    return [json.dumps({"event": _snake(type(e).__name__), **dataclasses.asdict(e)})
-            for e in trace]
+from .trace_format import jsonl
 
 
 def export_all(session: Session, directory: Path, pid: int | None,
@@ -38,7 +28,6 @@ def export_all(session: Session, directory: Path, pid: int | None,
         path.write_text(vmprint(session.view.read_page, process.pagetable))
         written.append(path)
     path = directory / f"{stem}-trace.jsonl"
-    lines = trace_lines(list(session.trace))
-    path.write_text("".join(line + "\n" for line in lines))
+    path.write_text(jsonl(session.machine, list(session.trace)))
     written.append(path)
     return written

@@ -1,15 +1,16 @@
 """``cowtui --headless``: run a scenario to its end and print the trace.
 
 One line per page fault (with how it was resolved) and per invariant
-violation, then a summary line; ``--json`` prints JSON lines instead, the last
-one the summary. Exit status: 0 when the expectations hold, 1 on a violation
-or failed expectation, 2 on bad input (handled by the CLI).
+violation, then a summary line; ``--json`` prints the trace format's JSON
+lines instead (cowtui/trace_format.py), the last one the summary. Exit
+status: 0 when the expectations hold, 1 on a violation, a failed expectation
+or a fault storm, 2 on bad input (most found by the CLI before the run; a
+RAM smaller than the kernel's PHYSTOP found during it), 128 + the signal's
+number when SIGINT or SIGTERM ended the run.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import sys
 from typing import TextIO
 
@@ -17,11 +18,12 @@ from machine.events import ConsoleOutput
 from machine.introspect.events import FaultResolved, PageFault, Violation
 from machine.trap import cause_name
 
+from . import trace_format
 from .coverage import warning_lines
 from .guards import RunGuard
 from .interrupts import exit_status, signals_call
 from .progress import progress_bar
-from .session import Session, Summary
+from .session import TRACE_EVENTS, Session, Summary
 
 
 def fault_line(fault: PageFault, resolved: FaultResolved | None) -> str:
@@ -45,10 +47,6 @@ def summary_line(s: Summary) -> str:
             f"rules-off: {', '.join(s.rules_off) or 'none'} end={s.end} expectations: {verdict}")
 
 
-def _json_default(value):
-    return value if not isinstance(value, bytes) else value.hex()
-
-
 def run_headless(session: Session, echo_console: bool, as_json: bool,
                  out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     """Run to the end and print the trace and summary; returns the exit status.
@@ -66,41 +64,11 @@ def run_headless(session: Session, echo_console: bool, as_json: bool,
 def _run(session: Session, echo_console: bool, as_json: bool, out: TextIO, err: TextIO,
          signals: list[int]) -> int:
     machine = session.machine
-    open_faults: dict[int, PageFault] = {}
     for line in warning_lines(session.view):
         err.write(line + "\n")
     err.flush()
     guard = RunGuard(machine, session.scenario)
-
-    def emit_json(kind: str, event) -> None:
-        record = {"event": kind, **dataclasses.asdict(event)}
-        out.write(json.dumps(record, default=_json_default) + "\n")
-
-    def on_fault(event: PageFault) -> None:
-        open_faults[event.icount] = event
-        if as_json:
-            emit_json("page_fault", event)
-
-    def on_resolved(event: FaultResolved) -> None:
-        fault = open_faults.pop(event.fault_icount, None)
-        if as_json:
-            emit_json("fault_resolved", event)
-        elif fault is not None:
-            out.write(fault_line(fault, event) + "\n")
-        out.flush()
-
-    def on_violation(event: Violation) -> None:
-        if as_json:
-            emit_json("violation", event)
-        else:
-            out.write(violation_line(event) + "\n")
-        out.flush()
-
-    machine.events.subscribe(PageFault, on_fault)
-    machine.events.subscribe(FaultResolved, on_resolved)
-    machine.events.subscribe(Violation, on_violation)
-    if echo_console:
-        machine.events.subscribe(ConsoleOutput, lambda e: (out.write(e.text), out.flush()))
+    trace = (JsonTrace if as_json else TextTrace)(session, out, echo_console)
 
     def ended() -> str | None:
         if signals:
@@ -118,23 +86,8 @@ def _run(session: Session, echo_console: bool, as_json: bool, out: TextIO, err: 
         error = f"interrupted at #{machine.icount}"
     elif guard.stop:
         error = guard.stop.message
-    for fault in open_faults.values():  # faults the run ended in the middle of
-        if not as_json:
-            out.write(fault_line(fault, None) + "\n")
-    if echo_console and not machine.console_text().endswith("\n"):
-        out.write("\n")  # the summary starts a line of its own
     summary = session.summary(end, error)
-    if as_json:
-        out.write(json.dumps({"event": "summary", "instructions": summary.instructions,
-                              "faults": dict(summary.faults), "frames_copied": summary.frames_copied,
-                              "violations": summary.violations, "rules_off": summary.rules_off,
-                              "end": summary.end, "error": summary.error,
-                              "expectations": [{"check": d, "held": h}
-                                               for d, h in summary.expectations],
-                              "passed": summary.passed}) + "\n")
-    else:
-        out.write(summary_line(summary) + "\n")
-    out.flush()
+    trace.finish(summary)
     if error is not None:
         err.write(f"cowtui: {error}\n")
         err.flush()
@@ -143,3 +96,78 @@ def _run(session: Session, echo_console: bool, as_json: bool, out: TextIO, err: 
     if guard.stop and guard.stop.bad_input:
         return 2
     return 0 if summary.passed else 1
+
+
+class TextTrace:
+    """One line per fault (when resolved) and per violation, the console as it
+    comes (``--console``), then the summary line."""
+
+    def __init__(self, session: Session, out: TextIO, echo_console: bool) -> None:
+        self.session, self.out = session, out
+        self.open_faults: dict[int, PageFault] = {}
+        events = session.machine.events
+        events.subscribe(PageFault, self._fault)
+        events.subscribe(FaultResolved, self._resolved)
+        events.subscribe(Violation, self._violation)
+        self.echo_console = echo_console
+        if echo_console:
+            events.subscribe(ConsoleOutput, self._console)
+
+    def _write(self, text: str) -> None:
+        self.out.write(text)
+        self.out.flush()
+
+    def _fault(self, event: PageFault) -> None:
+        self.open_faults[event.icount] = event
+
+    def _resolved(self, event: FaultResolved) -> None:
+        fault = self.open_faults.pop(event.fault_icount, None)
+        if fault is not None:
+            self._write(fault_line(fault, event) + "\n")
+
+    def _violation(self, event: Violation) -> None:
+        self._write(violation_line(event) + "\n")
+
+    def _console(self, event: ConsoleOutput) -> None:
+        self._write(event.text)
+
+    def finish(self, summary: Summary) -> None:
+        for fault in self.open_faults.values():  # faults the run ended in the middle of
+            self.out.write(fault_line(fault, None) + "\n")
+        if self.echo_console and not self.session.machine.console_text().endswith("\n"):
+            self.out.write("\n")  # the summary starts a line of its own
+        self._write(summary_line(summary) + "\n")
+
+
+class JsonTrace:
+    """Every trace event as a JSON line as it happens (trace_format), the console
+    as ``console`` records of whole lines (``--console``), then the summary record."""
+
+    def __init__(self, session: Session, out: TextIO, echo_console: bool) -> None:
+        self.machine, self.out = session.machine, out
+        self.console_line = ""
+        self.console_icount = 0
+        for kind in TRACE_EVENTS:
+            self.machine.events.subscribe(kind, self._event)
+        if echo_console:
+            self.machine.events.subscribe(ConsoleOutput, self._console)
+
+    def _write(self, obj: dict) -> None:
+        self.out.write(trace_format.line(obj) + "\n")
+        self.out.flush()
+
+    def _event(self, event) -> None:
+        self._write(trace_format.record(self.machine, event))
+
+    def _console(self, event: ConsoleOutput) -> None:
+        self.console_line += event.text
+        self.console_icount = event.icount
+        while "\n" in self.console_line:
+            text, self.console_line = self.console_line.split("\n", 1)
+            self._write({"event": "console", "icount": event.icount, "text": text})
+
+    def finish(self, summary: Summary) -> None:
+        if self.console_line:
+            self._write({"event": "console", "icount": self.console_icount,
+                         "text": self.console_line})
+        self._write(trace_format.summary_record(summary))
