@@ -6,6 +6,7 @@ import argparse
 import os
 import signal
 import sys
+from pathlib import Path
 
 import yaml
 
@@ -38,6 +39,7 @@ examples:
   cowtui forkexec                          the app on a shipped scenario, by name
   cowtui --headless bug-refcount-leak      run it to the end, print faults and violations
   cowtui --headless --json cowtest.yaml    the trace as JSON lines, for scripts
+  cowtui --headless --gradescope /autograder/results/results.json cowtest.yaml
   cowtui --kernel kernel/kernel --disk fs.img    your own xv6 build
   cowtui --list                            the shipped scenarios and bug-zoo kernels"""
 
@@ -97,12 +99,18 @@ def build_parser() -> argparse.ArgumentParser:
                         help="run to the end without the UI: print faults, violations, summary")
     parser.add_argument("--console", action="store_true", help="headless: echo the guest console")
     parser.add_argument("--json", action="store_true", help="headless: JSON lines output")
+    parser.add_argument("--junit", metavar="FILE", type=Path,
+                        help="headless: also write a JUnit XML report (one test case per "
+                             "expectation)")
+    parser.add_argument("--gradescope", metavar="FILE", type=Path,
+                        help="headless: also write Gradescope's results.json")
     parser.add_argument("--version", action="version",
                         version=f"cowtui {__version__} (engine: {engine_description()})")
     return parser
 
 
-HEADLESS_ONLY = ("json", "console")
+HEADLESS_ONLY = ("json", "console", "junit", "gradescope")
+REPORTS = ("junit", "gradescope")
 
 
 def _check_options(args: argparse.Namespace) -> None:
@@ -110,6 +118,10 @@ def _check_options(args: argparse.Namespace) -> None:
         for name in HEADLESS_ONLY:
             if getattr(args, name):
                 raise ScenarioError(f"--{name} needs --headless (the app shows the trace itself)")
+    for name in REPORTS:
+        path = getattr(args, name)
+        if path is not None and not path.parent.is_dir():
+            raise ScenarioError(f"--{name} {path}: no such directory {path.parent}")
     if args.ram_mib is not None and ram_mib_problem(args.ram_mib):
         raise ScenarioError(f"--ram-mib: {ram_mib_problem(args.ram_mib)}")
     if args.engine == "native" and unavailable_reason() is not None:
@@ -172,7 +184,8 @@ def _main(args: argparse.Namespace) -> int:
         return 2
     if args.headless:
         from .headless import run_headless
-        return run_headless(session, args.console, args.json)
+        reports = {name: getattr(args, name) for name in REPORTS if getattr(args, name)}
+        return run_headless(session, args.console, args.json, reports=reports)
     from .app import CowtuiApp
     CowtuiApp(session).run()
     return 0

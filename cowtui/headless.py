@@ -12,45 +12,29 @@ number when SIGINT or SIGTERM ended the run.
 from __future__ import annotations
 
 import sys
+import time
+from pathlib import Path
 from typing import TextIO
 
 from machine.events import ConsoleOutput
 from machine.introspect.events import FaultResolved, PageFault, Violation
-from machine.trap import cause_name
 
 from . import trace_format
 from .coverage import warning_lines
 from .guards import RunGuard
 from .interrupts import exit_status, signals_call
 from .progress import progress_bar
+from .reports import write_reports
 from .session import TRACE_EVENTS, Session, Summary
-
-
-def fault_line(fault: PageFault, resolved: FaultResolved | None) -> str:
-    outcome = "unresolved" if resolved is None else resolved.outcome
-    if resolved is not None and resolved.new_frame is not None:
-        outcome += f" -> frame {resolved.new_frame:#x}"
-    return (f"fault #{fault.icount} pid {fault.pid} {fault.name} {cause_name(fault.scause)} "
-            f"va {fault.stval:#x} pc {fault.sepc:#x}: {outcome}")
-
-
-def violation_line(v: Violation) -> str:
-    return f"VIOLATION #{v.icount} pc {v.pc:#x} [{v.rule}] {v.message}"
-
-
-def summary_line(s: Summary) -> str:
-    faults = " ".join(f"{k}={v}" for k, v in sorted(s.faults.items())) or "none"
-    failed = ([s.error] if s.error else []) + [d for d, held in s.expectations if not held]
-    verdict = "pass" if s.passed else "FAIL (" + "; ".join(failed) + ")"
-    return (f"summary: instructions={s.instructions} faults: {faults} "
-            f"frames-copied={s.frames_copied} violations: {', '.join(s.violations) or 'none'} "
-            f"rules-off: {', '.join(s.rules_off) or 'none'} end={s.end} expectations: {verdict}")
+from .trace_text import fault_line, summary_line, violation_line
 
 
 def run_headless(session: Session, echo_console: bool, as_json: bool,
-                 out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
-    """Run to the end and print the trace and summary; returns the exit status.
-    A SIGINT or SIGTERM ends the run early, still with its summary."""
+                 out: TextIO = sys.stdout, err: TextIO = sys.stderr,
+                 reports: dict[str, Path] | None = None) -> int:
+    """Run to the end and print the trace and summary, and write the reports
+    (kind -> path, see reports.py); returns the exit status. A SIGINT or
+    SIGTERM ends the run early, still with its summary and reports."""
     signals: list[int] = []
 
     def on_signal(signum: int) -> None:
@@ -58,12 +42,13 @@ def run_headless(session: Session, echo_console: bool, as_json: bool,
         session.machine.request_stop()
 
     with signals_call(on_signal):
-        return _run(session, echo_console, as_json, out, err, signals)
+        return _run(session, echo_console, as_json, out, err, signals, reports or {})
 
 
 def _run(session: Session, echo_console: bool, as_json: bool, out: TextIO, err: TextIO,
-         signals: list[int]) -> int:
+         signals: list[int], reports: dict[str, Path]) -> int:
     machine = session.machine
+    started = time.perf_counter()
     for line in warning_lines(session.view):
         err.write(line + "\n")
     err.flush()
@@ -91,6 +76,11 @@ def _run(session: Session, echo_console: bool, as_json: bool, out: TextIO, err: 
     if error is not None:
         err.write(f"cowtui: {error}\n")
         err.flush()
+    try:
+        write_reports(reports, session, summary, time.perf_counter() - started)
+    except OSError as failure:
+        err.write(f"cowtui: cannot write a report: {failure}\n")
+        return 2
     if signals:
         return exit_status(signals[0])
     if guard.stop and guard.stop.bad_input:

@@ -1,0 +1,29 @@
+"""The text trace: one line per page fault, per violation, and the summary line."""
+
+from __future__ import annotations
+
+from machine.introspect.events import FaultResolved, PageFault, Violation
+from machine.trap import cause_name
+
+from .session import Summary
+
+
+def fault_line(fault: PageFault, resolved: FaultResolved | None) -> str:
+    outcome = "unresolved" if resolved is None else resolved.outcome
+    if resolved is not None and resolved.new_frame is not None:
+        outcome += f" -> frame {resolved.new_frame:#x}"
+    return (f"fault #{fault.icount} pid {fault.pid} {fault.name} {cause_name(fault.scause)} "
+            f"va {fault.stval:#x} pc {fault.sepc:#x}: {outcome}")
+
+
+def violation_line(v: Violation) -> str:
+    return f"VIOLATION #{v.icount} pc {v.pc:#x} [{v.rule}] {v.message}"
+
+
+def summary_line(s: Summary) -> str:
+    faults = " ".join(f"{k}={v}" for k, v in sorted(s.faults.items())) or "none"
+    failed = ([s.error] if s.error else []) + [d for d, held in s.expectations if not held]
+    verdict = "pass" if s.passed else "FAIL (" + "; ".join(failed) + ")"
+    return (f"summary: instructions={s.instructions} faults: {faults} "
+            f"frames-copied={s.frames_copied} violations: {', '.join(s.violations) or 'none'} "
+            f"rules-off: {', '.join(s.rules_off) or 'none'} end={s.end} expectations: {verdict}")
