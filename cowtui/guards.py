@@ -1,11 +1,14 @@
 """Stopping a run that cannot get anywhere, with a message that says why.
 
-Two cases, both seen in the traps the kernel takes (so they cost nothing
+Three cases, all seen in the traps the kernel takes (so they cost nothing
 between traps):
 
-- the kernel touches memory past the end of RAM: its PHYSTOP and the RAM
-  size disagree (xv6 frees every frame up to PHYSTOP at boot). That is bad
-  input, not a kernel bug;
+- the kernel touches memory past the end of RAM: its PHYSTOP is above the
+  RAM's end (xv6 frees every frame up to PHYSTOP at boot);
+- at the first return to user mode, the highest free frame lies far below
+  the RAM's end: its PHYSTOP is below it (the frames above are never used,
+  and refcount arrays sized for the RAM are not found). Both are bad input,
+  not a kernel bug;
 - the same exception at the same pc and address, many times in a row: a
   fault storm, the kernel handles the fault without fixing its cause.
 """
@@ -14,7 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from machine.events import TrapTaken
+from machine.events import TrapReturn, TrapTaken
+from machine.introspect.kernel_view import KernelView
 from machine.machine import RAM_BASE, Machine
 from machine.trap import INTERRUPT_BIT, USER, cause_name
 
@@ -23,6 +27,7 @@ from .scenario import Scenario
 ACCESS_FAULTS = (1, 5, 7)                # instruction, load, store/AMO access fault
 ENVIRONMENT_CALLS = (8, 9, 11)           # a loop of system calls is progress
 PAST_RAM_WINDOW = 1 << 32                # addresses this far past RAM count as "RAM the kernel expected"
+UNUSED_RAM_SLACK = 4 << 20               # boot allocations (kernel stacks, init) come off the top
 
 
 @dataclass(frozen=True)
@@ -35,14 +40,31 @@ class GuardStop:
 class RunGuard:
     STORM = 10_000    # identical exceptions in a row that make a storm
 
-    def __init__(self, machine: Machine, scenario: Scenario) -> None:
+    def __init__(self, machine: Machine, scenario: Scenario, view: KernelView) -> None:
         self.machine = machine
         self.scenario = scenario
+        self.view = view
         self.ram_end = RAM_BASE + machine.bus.ram_size
         self.stop: GuardStop | None = None
         self._last: tuple[int, int, int] | None = None
         self._repeats = 0
         machine.events.subscribe(TrapTaken, self._on_trap)
+        if view.freelist_address is not None:
+            machine.events.subscribe(TrapReturn, self._on_first_user_return)
+
+    def _on_first_user_return(self, event: TrapReturn) -> None:
+        if event.to_privilege != USER:
+            return
+        self.machine.events.unsubscribe(TrapReturn, self._on_first_user_return)
+        free = self.view.free_frames(self.machine.bus.ram_size // 4096)  # all of it, once
+        if not free or self.stop:
+            return
+        top = max(free) + 4096
+        if top < self.ram_end - UNUSED_RAM_SLACK and top > RAM_BASE:
+            self._stop(GuardStop("ram-mismatch", (
+                f"{self._where()} is {self.scenario.ram_mib} MiB (RAM ends at "
+                f"{self.ram_end:#x}) but the kernel frees frames only up to {top:#x}: its "
+                f"PHYSTOP is about {-(-(top - RAM_BASE) >> 20)} MiB; give it that RAM"), True))
 
     def _on_trap(self, event: TrapTaken) -> None:
         if event.cause & INTERRUPT_BIT or event.cause in ENVIRONMENT_CALLS or self.stop:
@@ -60,11 +82,13 @@ class RunGuard:
                 f"row at pc {event.epc:#x} (address {event.tval:#x}); the kernel handles the "
                 "fault without fixing it", False))
 
+    def _where(self) -> str:
+        return self.scenario.origins.get("ram_mib", "the default RAM size")
+
     def _ram_message(self, event: TrapTaken) -> str:
         ram = self.scenario.ram_mib
-        where = self.scenario.origins.get("ram_mib", "the default RAM size")
         return (f"the kernel touched {event.tval:#x} (pc {event.epc:#x}), past the end of RAM: "
-                f"{where} is {ram} MiB (RAM ends at {self.ram_end:#x}) but the kernel's "
+                f"{self._where()} is {ram} MiB (RAM ends at {self.ram_end:#x}) but the kernel's "
                 f"PHYSTOP is above {event.tval:#x}; give it the RAM its PHYSTOP says "
                 "(xv6: 128 MiB)")
 

@@ -52,7 +52,7 @@ def _run(session: Session, echo_console: bool, as_json: bool, out: TextIO, err: 
     for line in warning_lines(session.view):
         err.write(line + "\n")
     err.flush()
-    guard = RunGuard(machine, session.scenario)
+    guard = RunGuard(machine, session.scenario, session.view)
     trace = (JsonTrace if as_json else TextTrace)(session, out, echo_console)
 
     def ended() -> str | None:
