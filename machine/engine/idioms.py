@@ -152,6 +152,20 @@ def analyse(trace: list[tuple[int, Decoded, str]]) -> LoopShape | None:
                      store_value, load, last.base.name, (left, right))  # type: ignore[arg-type]
 
 
+def iteration_steps(shape: LoopShape) -> dict[int, int] | None:
+    """Per-iteration change of each live-in register (must be r + c)."""
+    steps = {}
+    for r in shape.live_in:
+        final = shape.final.get(r)
+        if final is None:
+            steps[r] = 0
+        elif isinstance(final, dict) and set(final) <= {r, None} and final.get(r) == 1:
+            steps[r] = final.get(None, 0)
+        else:
+            return None
+    return steps
+
+
 class IdiomRunner:
     """Executes one analysed loop; falls back to ``generic`` for an iteration."""
 
@@ -165,17 +179,7 @@ class IdiomRunner:
         self.step_of = self.steps({})  # structural: the same on every call
 
     def steps(self, values: dict[int, int]) -> dict[int, int] | None:
-        """Per-iteration change of each live-in register (must be r + c)."""
-        steps = {}
-        for r in self.shape.live_in:
-            final = self.shape.final.get(r)
-            if final is None:
-                steps[r] = 0
-            elif isinstance(final, dict) and set(final) <= {r, None} and final.get(r) == 1:
-                steps[r] = final.get(None, 0)
-            else:
-                return None
-        return steps
+        return iteration_steps(self.shape)
 
     def __call__(self, pc: int, budget: int) -> tuple[int, int]:
         shape = self.shape

@@ -60,9 +60,11 @@ typedef struct {
     uint16_t handler, real; /* real: the handler behind a breakpoint */
     uint8_t len, rd, rdw, rs1, rs2, shamt, zimm, aq, rl, pred, succ, fm;
     uint16_t csr;
+    uint16_t idiom;         /* a branch: IDIOM_ASK; an OP_IDIOM head: its table index + 1 */
     uint32_t insn;
     int64_t imm;
 } Op;
+#define IDIOM_ASK 0xFFFF
 
 #include "gen_decode.h"
 
@@ -139,7 +141,7 @@ static const int INTERRUPT_PRIORITY[6] = {11, 3, 7, 9, 1, 5}; /* MEI MSI MTI SEI
 enum { ST_OK = 0, ST_EXCEPTION = 1, ST_FALLBACK = 2 };
 enum {
     EXIT_LIMIT = 0, EXIT_FALLBACK, EXIT_BREAKPOINT, EXIT_TRAP, EXIT_RETURN, EXIT_SATP,
-    EXIT_SFENCE, EXIT_WRITE,
+    EXIT_SFENCE, EXIT_WRITE, EXIT_IDIOM,
 };
 /* what each exit reports besides its kind */
 enum { WANT_TRAP = 1, WANT_RETURN = 2, WANT_SATP = 4, WANT_SFENCE = 8, WANT_WRITE = 16 };
@@ -184,6 +186,8 @@ typedef struct {
     uint64_t exit_args[5];
     uint64_t event_icount, event_pc;
     uint64_t stop_at, py_deadline, chunk_end;
+    struct Idiom *idioms;
+    int nidioms;
     uint64_t *breakpoints;
     Py_ssize_t nbreakpoints;
     int resume_valid;
@@ -224,6 +228,7 @@ static void invalidate_code_page(Hart *h, uint64_t page) {
 
 static void invalidate_all_code(Hart *h) {
     h->generation++;
+    h->nidioms = 0; /* every op that named one is stale now */
     for (uint64_t p = 0; p < h->npages; p++) h->page_flags[p] &= ~PAGE_CODE;
     tlb_flush(h);
 }
@@ -878,6 +883,186 @@ static void hart_sfence_vma(Hart *h, int has_address, uint64_t address, int has_
 
 static void hart_fence_i(Hart *h) { invalidate_all_code(h); }
 
+
+/* --- loop idioms (machine/native/loops.py encodes them; engine/idioms.py's
+   IdiomRunner is the reference this mirrors) ---------------------------------- */
+#define MAX_TERMS 8
+#define MAX_IDIOMS 4096
+typedef struct {
+    int n;
+    uint8_t reg[MAX_TERMS];
+    uint64_t coef[MAX_TERMS];
+    uint64_t constant;
+} Linear;
+
+typedef struct Idiom {
+    uint64_t head;          /* physical address of the loop's first instruction */
+    int length, end, branch;
+    int nlive;
+    uint8_t live[32];
+    uint64_t step[32];
+    int nfinal;
+    uint8_t final_reg[32], final_is_load[32];
+    Linear final[32];
+    int store_width;
+    Linear store;
+    int value_is_load;
+    Linear value;
+    int load_width, load_signed;
+    Linear load;
+    Linear left, right;
+} Idiom;
+
+enum { BR_BNE, BR_BLTU, BR_BGEU, BR_BLT, BR_BGE };
+
+/* value and per-iteration step of a linear expression over the live-ins */
+typedef struct { uint64_t v0, step; } Affine;
+
+static Affine affine(const Idiom *d, const Linear *e, const uint64_t *x) {
+    Affine a = {e->constant, 0};
+    for (int i = 0; i < e->n; i++) {
+        a.v0 += e->coef[i] * x[e->reg[i]];
+        for (int k = 0; k < d->nlive; k++)
+            if (d->live[k] == e->reg[i]) a.step += e->coef[i] * d->step[k];
+    }
+    return a;
+}
+static inline uint64_t at(Affine a, uint64_t i) { return a.v0 + i * a.step; }
+
+static int continues(int branch, uint64_t a, uint64_t b) {
+    if (branch == BR_BLT || branch == BR_BGE) {
+        a ^= 1ULL << 63;
+        b ^= 1ULL << 63;
+    }
+    return (branch == BR_BLTU || branch == BR_BLT) ? a < b : a >= b;
+}
+
+/* (iterations until the loop exits) or 0 when it cannot be known */
+static uint64_t exit_after(const Idiom *d, Affine left, Affine right) {
+    uint64_t a0 = at(left, 0), b0 = at(right, 0);
+    uint64_t da = at(left, 1) - a0, db = at(right, 1) - b0;
+    if (db && da) return 0;
+    uint64_t step = da ? da : (uint64_t)0 - db;
+    uint64_t gap = a0 - b0;
+    if (step == 0) return 0;
+    if (d->branch == BR_BNE) {
+        int64_t step_signed = (int64_t)step;
+        uint64_t distance = step_signed > 0 ? (uint64_t)0 - gap : gap;
+        uint64_t magnitude = step_signed > 0 ? step : (uint64_t)0 - step;
+        if (distance % magnitude) return 0;
+        return distance / magnitude + 1;
+    }
+    if (!continues(d->branch, at(left, 0), at(right, 0))) return 1;
+    uint64_t high = 1;
+    while (continues(d->branch, at(left, high), at(right, high)) && high < (1ULL << 62)) high *= 2;
+    uint64_t low = high / 2;
+    while (low + 1 < high) {
+        uint64_t middle = (low + high) / 2;
+        if (continues(d->branch, at(left, middle), at(right, middle))) low = middle;
+        else high = middle;
+    }
+    return high + 1;
+}
+
+static inline TlbEntry *tlb_hit(Hart *h, int access, uint64_t va) {
+    TlbEntry *e = &h->tlb[access][(va >> 12) % TLB_SIZE];
+    return e->tag == (va >> 12) + 1 ? e : NULL;
+}
+
+/* Whole iterations as bulk copies or fills, page by page; returns how many. */
+static uint64_t idiom_bulk(Hart *h, const Idiom *d, const uint64_t *x, uint64_t total) {
+    uint64_t width = (uint64_t)d->store_width;
+    Affine s = affine(d, &d->store, x);
+    uint64_t s_step = total > 1 ? s.step : width;
+    if (s_step != width && s_step != (uint64_t)0 - width) return 0;
+    int forward = s_step == width;
+    Affine l = {0, 0};
+    uint8_t pattern[8] = {0};
+    if (d->load_width) {
+        l = affine(d, &d->load, x);
+        uint64_t l_step = total > 1 ? l.step : s_step;
+        if (l_step != s_step) return 0;
+        uint64_t gap = at(s, 0) - at(l, 0);
+        uint64_t distance = gap < (uint64_t)0 - gap ? gap : (uint64_t)0 - gap;
+        /* a slice equals the loop unless a store lands on a byte a later
+           iteration still has to read (total <= CHUNK: no overflow) */
+        if (distance < total * width && ((gap >> 63) == 0) == forward && gap) return 0;
+    } else {
+        Affine v = affine(d, &d->value, x);
+        if (total > 1 && v.step != 0) return 0; /* the value changes: not a memset */
+        write_le(pattern, 8, v.v0);
+    }
+    uint64_t done = 0;
+    while (done < total) {
+        uint64_t sa = at(s, done);
+        if ((sa & (width - 1)) || (sa & 4095) > 4096 - width) break;
+        uint64_t room = ((forward ? (4096 - (sa & 4095)) : ((sa & 4095) + width))) / width;
+        uint64_t la = 0;
+        if (d->load_width) {
+            la = at(l, done);
+            if ((la & 4095) > 4096 - width) break;
+            uint64_t lroom = ((forward ? (4096 - (la & 4095)) : ((la & 4095) + width))) / width;
+            if (lroom < room) room = lroom;
+        }
+        uint64_t count = room < total - done ? room : total - done;
+        TlbEntry *se = tlb_hit(h, STORE, sa);
+        if (!se) break;
+        uint64_t first_store = forward ? sa : sa - (count - 1) * width;
+        uint8_t *dst = h->ram + se->offset + (first_store & 4095);
+        if (!d->load_width) {
+            if (width == 1) {
+                memset(dst, pattern[0], count);
+            } else {
+                for (uint64_t i = 0; i < count; i++) memcpy(dst + i * width, pattern, width);
+            }
+        } else {
+            TlbEntry *le = tlb_hit(h, LOAD, la);
+            if (!le) break;
+            uint64_t first_load = forward ? la : la - (count - 1) * width;
+            memmove(dst, h->ram + le->offset + (first_load & 4095), count * width);
+        }
+        done += count;
+    }
+    return done;
+}
+
+/* Runs the loop at *pc in bulk: 1 with x, *pc and *n advanced, 0 to run its
+   first instruction ordinarily instead. */
+static int idiom_run(Hart *h, const Idiom *d, uint64_t *x, uint64_t *pc, uint64_t *n, uint64_t limit) {
+    uint64_t budget = limit - *n;
+    if (budget < (uint64_t)d->length) return 0;
+    uint64_t values[33];
+    memcpy(values, x, sizeof values);
+    Affine left = affine(d, &d->left, values), right = affine(d, &d->right, values);
+    uint64_t exits = exit_after(d, left, right);
+    if (!exits) return 0;
+    uint64_t allowed = budget / (uint64_t)d->length;
+    uint64_t total = exits < allowed ? exits : allowed;
+    uint64_t done = idiom_bulk(h, d, values, total);
+    if (done == 0) return 0;
+    for (int k = 0; k < d->nlive; k++) {
+        int r = d->live[k];
+        if (r) x[r] = values[r] + d->step[k] * done;
+    }
+    for (int k = 0; k < d->nfinal; k++) {
+        int r = d->final_reg[k];
+        uint64_t value;
+        if (d->final_is_load[k]) {
+            uint64_t address = at(affine(d, &d->load, values), done - 1);
+            TlbEntry *le = tlb_hit(h, LOAD, address);
+            uint64_t raw = read_le(h->ram + le->offset + (address & 4095), d->load_width);
+            if (d->load_signed) raw = (uint64_t)sext((int64_t)raw, 8 * d->load_width);
+            value = raw;
+        } else {
+            value = at(affine(d, &d->final[k], values), done - 1);
+        }
+        if (r) x[r] = value;
+    }
+    *pc = done == exits ? *pc + (uint64_t)d->end : *pc;
+    *n += done * (uint64_t)d->length;
+    return 1;
+}
+
 #define GEN_HELPERS
 #include "gen_execute.h"
 #undef GEN_HELPERS
@@ -926,6 +1111,10 @@ static int fetch_decode(Hart *h, uint64_t pc, uint64_t page_pa, Op *out) {
         out->len = (word & 3) == 3 ? 4 : 2;
     }
     out->insn = (word & 3) == 3 ? word : (word & 0xFFFF);
+    /* a short backward branch within the page may close a loop worth bulk */
+    if (OP_IS_BRANCH[out->handler] && out->imm < 0 && out->imm >= -256 &&
+        ((pc + (uint64_t)out->imm) >> 12) == (pc >> 12))
+        out->idiom = IDIOM_ASK;
     out->rdw = out->rd ? out->rd : 32;
     if (h->nbreakpoints && is_breakpoint(h, page_pa + (pc & 4095))) {
         out->real = out->handler;
@@ -948,6 +1137,11 @@ static int fetch_decode(Hart *h, uint64_t pc, uint64_t page_pa, Op *out) {
 #define AFTER_PLAIN() do { n++; DISPATCH(); } while (0)
 #define AFTER_STORE() do { n++; if (UNLIKELY(h->exit_kind | h->ndeferred)) goto after_store; DISPATCH(); } while (0)
 #define AFTER_SYSTEM() do { n++; goto after_system; } while (0)
+#define AFTER_BRANCH() do { \
+        n++; \
+        if (UNLIKELY(op->idiom == IDIOM_ASK) && pc < this_pc) goto idiom_query; \
+        DISPATCH(); \
+    } while (0)
 #define AFTER_CSR() do { n++; if (h->recheck || h->exit_kind) goto after_system; DISPATCH(); } while (0)
 #define NO_PAGE (~0ULL) /* never equal to pc >> 12 */
 
@@ -956,6 +1150,7 @@ static int run(Hart *h) {
         [OP_NONE] = &&next_slot,
         [OP_ILLEGAL] = &&L_OP_ILLEGAL,
         [OP_BREAKPOINT] = &&next_slot,
+        [OP_IDIOM] = &&op_idiom,
 #define GEN_LABELS
 #include "gen_execute.h"
 #undef GEN_LABELS
@@ -1041,6 +1236,19 @@ next_slot:
 L_OP_ILLEGAL:
     raise_trap(h, ILLEGAL_INSTRUCTION, op->insn);
     goto status;
+
+op_idiom:
+    if (idiom_run(h, &h->idioms[op->idiom - 1], x, &pc, &n, limit)) DISPATCH();
+    goto *labels[op->real];
+
+idiom_query:
+    ((Op *)op)->idiom = 0; /* asked once per decoding */
+    h->exit_kind = EXIT_IDIOM;
+    h->exit_args[0] = pc;
+    h->exit_args[1] = fetch_pa + (pc & 4095); /* the target is in the branch's page */
+    h->event_icount = n;
+    h->event_pc = pc;
+    goto out;
 
 after_store:
     for (int i = 0; i < h->ndeferred; i++) invalidate_code_page(h, h->deferred[i]);
@@ -1134,6 +1342,7 @@ static void core_dealloc(CoreObject *self) {
     free(h->code_gen);
     free(h->page_flags);
     free(h->breakpoints);
+    free(h->idioms);
     if (self->has_ram) PyBuffer_Release(&self->ram);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
@@ -1342,6 +1551,94 @@ static PyObject *core_ram_changed(CoreObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+
+static int read_linear(PyObject *seq, Py_ssize_t *i, Linear *out) {
+    Py_ssize_t size = PySequence_Fast_GET_SIZE(seq);
+#define NEXT_INT(var) do { \
+        if (*i >= size) goto bad; \
+        var = (uint64_t)PyLong_AsUnsignedLongLongMask(PySequence_Fast_GET_ITEM(seq, (*i)++)); \
+    } while (0)
+    uint64_t count, v;
+    NEXT_INT(count);
+    if (count > MAX_TERMS) goto bad;
+    out->n = (int)count;
+    for (uint64_t k = 0; k < count; k++) {
+        NEXT_INT(v);
+        if (v > 31) goto bad;
+        out->reg[k] = (uint8_t)v;
+        NEXT_INT(out->coef[k]);
+    }
+    NEXT_INT(out->constant);
+    return 0;
+bad:
+    PyErr_SetString(PyExc_ValueError, "malformed idiom encoding");
+    return -1;
+}
+
+/* install_idiom(head_physical, encoding): make the op there run the loop in bulk */
+static PyObject *core_install_idiom(CoreObject *self, PyObject *args) {
+    unsigned long long head;
+    PyObject *encoding;
+    if (!PyArg_ParseTuple(args, "KO", &head, &encoding)) return NULL;
+    Hart *h = &self->h;
+    if (!is_ram(h, head, 2)) Py_RETURN_FALSE;
+    uint64_t page = (head - h->ram_base) >> 12;
+    Op *ops = h->code[page];
+    if (!ops || h->code_gen[page] != h->generation) Py_RETURN_FALSE;
+    Op *op = &ops[(head & 4095) >> 1];
+    if (op->handler == OP_NONE || op->handler == OP_BREAKPOINT || op->handler == OP_IDIOM)
+        Py_RETURN_FALSE;
+    if (!h->idioms) {
+        h->idioms = calloc(MAX_IDIOMS, sizeof(Idiom));
+        if (!h->idioms) return PyErr_NoMemory();
+    }
+    if (h->nidioms >= MAX_IDIOMS) Py_RETURN_FALSE;
+    PyObject *seq = PySequence_Fast(encoding, "an idiom encoding is a sequence");
+    if (!seq) return NULL;
+    Py_ssize_t size = PySequence_Fast_GET_SIZE(seq), pos = 0, *i = &pos;
+    Idiom d;
+    memset(&d, 0, sizeof d);
+    d.head = head;
+    uint64_t v;
+    NEXT_INT(v); d.length = (int)v;
+    NEXT_INT(v); d.end = (int)v;
+    NEXT_INT(v); d.branch = (int)v;
+    NEXT_INT(v); if (v > 32) goto bad; d.nlive = (int)v;
+    for (int k = 0; k < d.nlive; k++) {
+        NEXT_INT(v); if (v > 31) goto bad; d.live[k] = (uint8_t)v;
+        NEXT_INT(d.step[k]);
+    }
+    NEXT_INT(v); if (v > 32) goto bad; d.nfinal = (int)v;
+    for (int k = 0; k < d.nfinal; k++) {
+        NEXT_INT(v); if (v > 31) goto bad; d.final_reg[k] = (uint8_t)v;
+        NEXT_INT(v); d.final_is_load[k] = (uint8_t)(v != 0);
+        if (read_linear(seq, i, &d.final[k]) < 0) goto fail;
+    }
+    NEXT_INT(v); if (v != 1 && v != 2 && v != 4 && v != 8) goto bad; d.store_width = (int)v;
+    if (read_linear(seq, i, &d.store) < 0) goto fail;
+    NEXT_INT(v); d.value_is_load = v != 0;
+    if (read_linear(seq, i, &d.value) < 0) goto fail;
+    NEXT_INT(v); if (v != 0 && v != 1 && v != 2 && v != 4 && v != 8) goto bad; d.load_width = (int)v;
+    NEXT_INT(v); d.load_signed = v != 0;
+    if (read_linear(seq, i, &d.load) < 0) goto fail;
+    if (read_linear(seq, i, &d.left) < 0 || read_linear(seq, i, &d.right) < 0) goto fail;
+    if (d.length < 2 || d.branch < BR_BNE || d.branch > BR_BGE || pos != size ||
+        (d.value_is_load && d.load_width != d.store_width))
+        goto bad;
+    Py_DECREF(seq);
+    h->idioms[h->nidioms++] = d;
+    op->real = op->handler;
+    op->handler = OP_IDIOM;
+    op->idiom = (uint16_t)h->nidioms;
+    Py_RETURN_TRUE;
+#undef NEXT_INT
+bad:
+    PyErr_SetString(PyExc_ValueError, "malformed idiom encoding");
+fail:
+    Py_DECREF(seq);
+    return NULL;
+}
+
 static PyObject *core_invalidate(CoreObject *self, PyObject *unused) {
     (void)unused;
     invalidate_all_code(&self->h);
@@ -1369,6 +1666,7 @@ static PyMethodDef core_methods[] = {
     {"set_breakpoints", (PyCFunction)core_set_breakpoints, METH_O, "Breakpoint physical addresses."},
     {"ram_changed", (PyCFunction)core_ram_changed, METH_VARARGS, "RAM written behind the core's back."},
     {"invalidate", (PyCFunction)core_invalidate, METH_NOARGS, "Drop every decoded op and translation."},
+    {"install_idiom", (PyCFunction)core_install_idiom, METH_VARARGS, "Run the loop at a physical pc in bulk."},
     {NULL, NULL, 0, NULL}};
 
 static PyTypeObject CoreType = {
@@ -1408,6 +1706,7 @@ PyMODINIT_FUNC PyInit__core(void) {
     PyModule_AddIntConstant(m, "EXIT_SATP", EXIT_SATP);
     PyModule_AddIntConstant(m, "EXIT_SFENCE", EXIT_SFENCE);
     PyModule_AddIntConstant(m, "EXIT_WRITE", EXIT_WRITE);
+    PyModule_AddIntConstant(m, "EXIT_IDIOM", EXIT_IDIOM);
     PyModule_AddIntConstant(m, "WANT_TRAP", WANT_TRAP);
     PyModule_AddIntConstant(m, "WANT_RETURN", WANT_RETURN);
     PyModule_AddIntConstant(m, "WANT_SATP", WANT_SATP);

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from ..isa.decoder import decode
 from ..trap import Trap
 from . import _core
+from .loops import LoopFinder
 
 if TYPE_CHECKING:
     from ..hart import Hart
@@ -41,6 +42,8 @@ class NativeEngine:
         self._watch_generation = -1
         self._breakpoints: frozenset[int] = frozenset()
         bus.ram_changed_hooks.append(self._ram_changed)
+        self.loops = LoopFinder(hart)
+        self.idiom_loops = 0  # loops installed to run in bulk (tests check one ran)
 
     def _ram_changed(self, address: int, length: int) -> None:
         self.core.ram_changed(address, length)
@@ -112,23 +115,38 @@ class NativeEngine:
                     when = source()
                     if when is not None and n < when < deadline and when < hart.NEVER:
                         deadline = when
-                kind, event_icount, event_pc, args, resume_pending, stored, n = core.run(
-                    stop_at, deadline, n + CHUNK, wants, hart.resume_breakpoint,
-                    hart.csr.external_lines())
-                pulled = False
-                if not resume_pending:
-                    hart.resume_breakpoint = None
-                if kind == _core.EXIT_WRITE:
+                lines = hart.csr.external_lines()
+                chunk_end = n + CHUNK
+                while True:
+                    kind, event_icount, event_pc, args, resume_pending, stored, n = core.run(
+                        stop_at, deadline, chunk_end, wants, hart.resume_breakpoint, lines)
+                    pulled = False
+                    if not resume_pending:
+                        hart.resume_breakpoint = None
+                    if kind != _core.EXIT_WRITE:
+                        break
+                    # Watched stores come in streams: their hooks change no
+                    # deadline, input or device line, so the core goes on at once.
                     self._publish_write(event_icount, event_pc, args, n)
+                    if hart.stop_requested or hart.bus.watch_generation != self._watch_generation \
+                            or hart.observed_generation() != generation:
+                        break
+                if kind == _core.EXIT_WRITE:
+                    pass
                 elif kind == _core.EXIT_LIMIT:
                     hart.icount = n  # for the devices' clock (the CLINT reads it)
                 else:
                     self._pull()
                     pulled = True
-                    if kind == _core.EXIT_BREAKPOINT:
+                    if kind == _core.EXIT_IDIOM:
+                        self._python_caches_stale()
+                        encoded = self.loops.shape_at(args[0])
+                        if encoded is not None and core.install_idiom(args[1], encoded):
+                            self.idiom_loops += 1
+                    elif kind == _core.EXIT_BREAKPOINT:
                         hart.breakpoint_hit = hart.pc
                         break
-                    if kind == _core.EXIT_FALLBACK:
+                    elif kind == _core.EXIT_FALLBACK:
                         if not self._fallback(stored):
                             break
                         self._push()

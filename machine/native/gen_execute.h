@@ -225,7 +225,7 @@ INSN(OP_BEQ) {  /* beq: if RS1 == RS2: /     NPC = PC + imm */
     npc = (uint64_t)(ADD((I)pc, (I)op->imm));
     }
     pc = npc;
-    AFTER_PLAIN();
+    AFTER_BRANCH();
 }
 INSN(OP_BNE) {  /* bne: if RS1 != RS2: /     NPC = PC + imm */
     uint64_t npc = pc + op->len;
@@ -233,7 +233,7 @@ INSN(OP_BNE) {  /* bne: if RS1 != RS2: /     NPC = PC + imm */
     npc = (uint64_t)(ADD((I)pc, (I)op->imm));
     }
     pc = npc;
-    AFTER_PLAIN();
+    AFTER_BRANCH();
 }
 INSN(OP_BLT) {  /* blt: if S(RS1) < S(RS2): /     NPC = PC + imm */
     uint64_t npc = pc + op->len;
@@ -241,7 +241,7 @@ INSN(OP_BLT) {  /* blt: if S(RS1) < S(RS2): /     NPC = PC + imm */
     npc = (uint64_t)(ADD((I)pc, (I)op->imm));
     }
     pc = npc;
-    AFTER_PLAIN();
+    AFTER_BRANCH();
 }
 INSN(OP_BGE) {  /* bge: if S(RS1) >= S(RS2): /     NPC = PC + imm */
     uint64_t npc = pc + op->len;
@@ -249,7 +249,7 @@ INSN(OP_BGE) {  /* bge: if S(RS1) >= S(RS2): /     NPC = PC + imm */
     npc = (uint64_t)(ADD((I)pc, (I)op->imm));
     }
     pc = npc;
-    AFTER_PLAIN();
+    AFTER_BRANCH();
 }
 INSN(OP_BLTU) {  /* bltu: if RS1 < RS2: /     NPC = PC + imm */
     uint64_t npc = pc + op->len;
@@ -257,7 +257,7 @@ INSN(OP_BLTU) {  /* bltu: if RS1 < RS2: /     NPC = PC + imm */
     npc = (uint64_t)(ADD((I)pc, (I)op->imm));
     }
     pc = npc;
-    AFTER_PLAIN();
+    AFTER_BRANCH();
 }
 INSN(OP_BGEU) {  /* bgeu: if RS1 >= RS2: /     NPC = PC + imm */
     uint64_t npc = pc + op->len;
@@ -265,7 +265,7 @@ INSN(OP_BGEU) {  /* bgeu: if RS1 >= RS2: /     NPC = PC + imm */
     npc = (uint64_t)(ADD((I)pc, (I)op->imm));
     }
     pc = npc;
-    AFTER_PLAIN();
+    AFTER_BRANCH();
 }
 INSN(OP_LB) {  /* lb: RD = mem.load_s8(RS1 + imm) */
     I t1 = mem_load_s8(h, (uint64_t)(ADD((I)x[op->rs1], (I)op->imm)));

@@ -240,7 +240,7 @@ def execute_case(spec: InstructionSpec) -> tuple[str, str | None]:
         lines.append("    uint64_t npc = pc + op->len;")
     lines += ["    " + line for line in body]
     lines.append("    pc = npc;" if translator.jumps else "    pc += op->len;")
-    kind = next((k for k in ("system", "csr", "store") if k in spec.kind), "plain")
+    kind = next((k for k in ("system", "csr", "store", "branch") if k in spec.kind), "plain")
     lines.append(f"    AFTER_{kind.upper()}();")
     lines.append("}")
     return "\n".join(lines), amo
@@ -269,12 +269,15 @@ def field_extract(field: Field, word: str = "w") -> str:
 
 def decode_source() -> str:
     # OP_NONE: a slot not decoded yet; OP_BREAKPOINT: a slot with a breakpoint
-    # (its own handler kept in ``real``); both are the core's, not the ISA's.
-    out = [HEADER, "enum {\n    OP_NONE = 0,\n    OP_ILLEGAL,\n    OP_BREAKPOINT,"]
+    # (its own handler kept in ``real``); these are the core's, not the ISA's.
+    # OP_IDIOM: the head of a loop the core runs in bulk (core.c idiom_run).
+    out = [HEADER, "enum {\n    OP_NONE = 0,\n    OP_ILLEGAL,\n    OP_BREAKPOINT,\n    OP_IDIOM,"]
     bases = [s for s in ALL_SPECS if s.semantics is not None]
     out += [f"    {c_ident(s.name)}," for s in bases]
     out.append("    OP_COUNT\n};\n")
-    out.append("static const char *const OP_NAMES[] = {\"none\", \"illegal\", \"breakpoint\", "
+    out.append("static const unsigned char OP_IS_BRANCH[] = {0, 0, 0, 0, "
+               + ", ".join("1" if "branch" in s.kind else "0" for s in bases) + "};\n")
+    out.append("static const char *const OP_NAMES[] = {\"none\", \"illegal\", \"breakpoint\", \"idiom\", "
                + ", ".join(f'"{s.name}"' for s in bases) + "};\n")
     out.append("/* Decode one instruction word (16 bits when compressed) into *op;\n"
                "   0 if it is no valid instruction. The first declaration that\n"

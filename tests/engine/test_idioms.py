@@ -7,6 +7,7 @@ import pytest
 
 from machine.bus import Bus
 from machine.hart import Hart
+from machine.native import NativeEngine
 from machine.isa.asm import assemble
 from machine.trap import SUPERVISOR
 from tests.support.sv39 import PTE_A, PTE_D, RWX, PageTableBuilder
@@ -64,9 +65,20 @@ def build(engine: str, code: str, regs: dict[int, int], unmapped_page: int | Non
     return hart
 
 
-def run_both(code: str, regs: dict[int, int], steps: int, **options) -> tuple[Hart, Hart, list, list]:
+FAST_ENGINES = ("fast",) + (("native",) if NativeEngine is not None else ())
+
+
+def idiom_loops(hart: Hart) -> int:
+    """How many loops the engine runs as idioms (so a test knows one really ran)."""
+    if hart.engine == "native":
+        return hart.native.idiom_loops
+    return hart._engines["fast"].__self__.compiler.idiom_loops
+
+
+def run_both(code: str, regs: dict[int, int], steps: int, engine: str = "fast",
+             **options) -> tuple[Hart, Hart, list, list]:
     results = []
-    for engine in ("interp", "fast"):
+    for engine in ("interp", engine):
         hart = build(engine, code, regs, **options)
         writes: list = []
         hart.bus.write_hooks.append(lambda a, s, o, n, w=writes, h=hart: w.append((a, s, o, n)))
@@ -107,43 +119,48 @@ CASES = {
 }
 
 
+@pytest.fixture(params=FAST_ENGINES)
+def engine(request) -> str:
+    return request.param
+
+
 @pytest.mark.parametrize("case", CASES, ids=list(CASES))
-def test_idiom_matches_the_interpreter(case: str) -> None:
+def test_idiom_matches_the_interpreter(case: str, engine: str) -> None:
     code, regs = CASES[case]
-    reference, fast, _, _ = run_both(code, regs, 200_000)
+    reference, fast, _, _ = run_both(code, regs, 200_000, engine)
     assert_same(reference, fast)
-    engine = fast._engines["fast"].__self__  # the idiom really ran, not only blocks
-    assert engine.compiler.idiom_loops >= 1
+    assert idiom_loops(fast) >= 1  # the idiom really ran, not only blocks
 
 
-def test_idiom_stops_at_an_unmapped_page_with_the_same_fault() -> None:
+def test_idiom_stops_at_an_unmapped_page_with_the_same_fault(engine: str) -> None:
     regs = {10: BUF, 11: 0x77, 12: BUF + 6 * 4096}
-    reference, fast, _, _ = run_both(MEMSET, regs, 100_000, unmapped_page=3)
+    reference, fast, _, _ = run_both(MEMSET, regs, 100_000, engine, unmapped_page=3)
     assert reference.csr.mcause == 15  # store page fault
     assert reference.csr.mtval == BUF + 3 * 4096
     assert_same(reference, fast)
 
 
-def test_idiom_reports_every_store_into_a_watched_page() -> None:
+def test_idiom_reports_every_store_into_a_watched_page(engine: str) -> None:
     regs = {10: BUF, 11: 0x42, 12: BUF + 4 * 4096}
-    reference, fast, ref_writes, fast_writes = run_both(MEMSET, regs, 100_000, watch_page=2)
+    reference, fast, ref_writes, fast_writes = run_both(MEMSET, regs, 100_000, engine,
+                                                        watch_page=2)
     assert len(ref_writes) == 4096
     assert fast_writes == ref_writes
     assert_same(reference, fast)
 
 
-def test_idiom_stops_at_the_budget_exactly() -> None:
+def test_idiom_stops_at_the_budget_exactly(engine: str) -> None:
     regs = {10: BUF, 11: 0x33, 12: BUF + 8 * 4096}
     for budget in (1, 2, 3, 4, 1000, 3 * 4096 + 2):
-        reference, fast, _, _ = run_both(MEMSET, regs, budget)
+        reference, fast, _, _ = run_both(MEMSET, regs, budget, engine)
         assert_same(reference, fast)
 
 
-def test_idiom_fires_the_timer_at_the_same_instruction() -> None:
+def test_idiom_fires_the_timer_at_the_same_instruction(engine: str) -> None:
     regs = {10: BUF, 11: 0x21, 12: BUF + 8 * 4096}
     harts = []
-    for engine in ("interp", "fast"):
-        hart = build(engine, MEMSET, regs)
+    for name in ("interp", engine):
+        hart = build(name, MEMSET, regs)
         hart.csr.menvcfg = 1 << 63          # Sstc
         hart.csr.stimecmp = 10_001          # inside the loop
         hart.csr.mie = 1 << 5               # STIE, taken in M (not delegated)
