@@ -41,7 +41,10 @@ examples:
   cowtui --headless --json cowtest.yaml    the trace as JSON lines, for scripts
   cowtui --headless --gradescope /autograder/results/results.json cowtest.yaml
   cowtui --kernel kernel/kernel --disk fs.img    your own xv6 build
-  cowtui --list                            the shipped scenarios and bug-zoo kernels"""
+  cowtui --list                            the shipped scenarios and bug-zoo kernels
+
+your own xv6 cow lab: copy examples/cowtest.yaml from cowtui's source into your
+xv6 directory, run make there, then cowtui [--headless] cowtest.yaml"""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -61,7 +64,8 @@ def listing() -> str:
     lines = ["shipped scenarios (cowtui [--headless] NAME):"]
     for path in shipped_scenarios():
         description = (yaml.safe_load(path.read_text()) or {}).get("description", "")
-        lines.append(f"  {path.stem:28} {' '.join(str(description).split())}")
+        first = " ".join(str(description).split()).split(". ")[0].rstrip(".")
+        lines.append(f"  {path.stem:28} {first}")
     lines.append("bug-zoo kernels (kernel: NAME in a scenario), and the rule each breaks:")
     lines += [f"  {name:28} {rule}" for name, rule in BUG_ZOO.items()]
     return "\n".join(lines)

@@ -5,8 +5,8 @@ violation, then a summary line; ``--json`` prints the trace format's JSON
 lines instead (cowtui/trace_format.py), the last one the summary. Exit
 status: 0 when the expectations hold, 1 on a violation, a failed expectation
 or a fault storm, 2 on bad input (most found by the CLI before the run; a
-RAM smaller than the kernel's PHYSTOP found during it), 128 + the signal's
-number when SIGINT or SIGTERM ended the run.
+RAM size that is not the kernel's PHYSTOP found during it, see guards.py),
+128 + the signal's number when SIGINT or SIGTERM ended the run.
 """
 
 from __future__ import annotations
