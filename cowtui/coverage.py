@@ -2,15 +2,22 @@
 
 A rule that cannot be checked must never look like a rule that held: the
 headless run warns about each gap on stderr and its summary lists the rules
-that were off. The gaps come from what the KernelView could not find.
+that were off. Most gaps come from what the KernelView could not find; one
+shows while the kernel runs: a kernel that marks its COW pages with the
+other RSW bit than the one cowtui was told (``--cow-bit``).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
+from machine.events import EventBus
+from machine.introspect.events import PteChanged
 from machine.introspect.kernel_view import KernelView
+from machine.introspect.pte import has_cow
 from machine.introspect.rules import RULES
+from machine.mmu import PTE_V, PTE_W
 
 # Rules that read the kernel's per-frame reference counts.
 REFCOUNT_RULES = ("refcount-mismatch", "maps-free-frame", "double-free", "frame-leak")
@@ -18,6 +25,9 @@ REFCOUNT_RULES = ("refcount-mismatch", "maps-free-frame", "double-free", "frame-
 PAGE_TABLE_RULES = tuple(rule for rule in RULES if rule not in ("double-free", "kernel-panic"))
 # The members of struct proc the page tables are found through.
 PROC_MEMBERS = ("pid", "state", "pagetable")
+# Rules that tell COW pages by their RSW bit.
+COW_BIT_RULES = ("w-and-cow", "cow-on-readonly", "shared-frame-written")
+RSW_BITS = (8, 9)
 
 
 @dataclass(frozen=True)
@@ -26,7 +36,32 @@ class Gap:
     rules: tuple[str, ...]   # the rules it turns off
 
 
-def gaps(view: KernelView) -> list[Gap]:
+class CowBitWatch:
+    """Which RSW bits the kernel sets on the PTEs it write-protects (fork does,
+    for COW): only the other bit than cowtui's means the kernel's PTE_COW is
+    that one, and the rules that look for COW pages see none."""
+
+    def __init__(self, events: EventBus, cow_bit: int) -> None:
+        self.cow_bit = cow_bit
+        self.set_on_protect: Counter[int] = Counter()
+        events.subscribe(PteChanged, self._on_change)
+
+    def _on_change(self, event: PteChanged) -> None:
+        if event.old & PTE_W and not event.new & PTE_W and event.new & PTE_V:
+            for bit in RSW_BITS:
+                if has_cow(event.new, bit):
+                    self.set_on_protect[bit] += 1
+
+    def gap(self) -> Gap | None:
+        other = next(bit for bit in RSW_BITS if bit != self.cow_bit)
+        if self.set_on_protect[other] and not self.set_on_protect[self.cow_bit]:
+            return Gap(f"the kernel sets RSW bit {other}, not {self.cow_bit}, on the pages it "
+                       f"write-protects: its PTE_COW is bit {other}, pass --cow-bit {other}",
+                       COW_BIT_RULES)
+        return None
+
+
+def gaps(view: KernelView, cow_bits: CowBitWatch | None = None) -> list[Gap]:
     found: list[Gap] = []
     procs = view.procs
     missing = [m for m in PROC_MEMBERS if procs is not None and m not in procs.offsets]
@@ -38,15 +73,17 @@ def gaps(view: KernelView) -> list[Gap]:
     if view.refcounts is None:
         found.append(Gap("no refcount array found: name it with --refcount-symbol NAME "
                          "(e.g. --refcount-symbol kmem.ref)", REFCOUNT_RULES))
+    cow_gap = cow_bits.gap() if cow_bits is not None else None
+    if cow_gap is not None:
+        found.append(cow_gap)
     return found
 
 
-def rules_off(view: KernelView) -> list[str]:
-    """The rules this run cannot check, in the order RULES lists them."""
-    off = {rule for gap in gaps(view) for rule in gap.rules}
+def rules_off(found: list[Gap]) -> list[str]:
+    """The rules these gaps turn off, in the order RULES lists them."""
+    off = {rule for gap in found for rule in gap.rules}
     return [rule for rule in RULES if rule in off]
 
 
-def warning_lines(view: KernelView) -> list[str]:
-    return [f"cowtui: warning: {gap.reason}; not checked: {', '.join(gap.rules)}"
-            for gap in gaps(view)]
+def warning_line(gap: Gap) -> str:
+    return f"cowtui: warning: {gap.reason}; not checked: {', '.join(gap.rules)}"

@@ -20,7 +20,7 @@ from machine.events import ConsoleOutput
 from machine.introspect.events import FaultResolved, PageFault, Violation
 
 from . import trace_format
-from .coverage import warning_lines
+from .coverage import Gap, warning_line
 from .guards import RunGuard
 from .interrupts import exit_status, signals_call
 from .progress import progress_bar
@@ -49,9 +49,7 @@ def _run(session: Session, echo_console: bool, as_json: bool, out: TextIO, err: 
          signals: list[int], reports: dict[str, Path]) -> int:
     machine = session.machine
     started = time.perf_counter()
-    for line in warning_lines(session.view):
-        err.write(line + "\n")
-    err.flush()
+    warned = _warn(session.gaps(), [], err)
     guard = RunGuard(machine, session.scenario, session.view)
     trace = (JsonTrace if as_json else TextTrace)(session, out, echo_console)
 
@@ -71,6 +69,7 @@ def _run(session: Session, echo_console: bool, as_json: bool, out: TextIO, err: 
         error = f"interrupted at #{machine.icount}"
     elif guard.stop:
         error = guard.stop.message
+    _warn(session.gaps(), warned, err)   # what only the run showed
     summary = session.summary(end, error)
     trace.finish(summary)
     if error is not None:
@@ -86,6 +85,15 @@ def _run(session: Session, echo_console: bool, as_json: bool, out: TextIO, err: 
     if guard.stop and guard.stop.bad_input:
         return 2
     return 0 if summary.passed else 1
+
+
+def _warn(gaps: list[Gap], already: list[Gap], err: TextIO) -> list[Gap]:
+    """Warn on stderr about the gaps not warned about yet; returns all warned about."""
+    for gap in gaps:
+        if gap not in already:
+            err.write(warning_line(gap) + "\n")
+    err.flush()
+    return already + [gap for gap in gaps if gap not in already]
 
 
 class TextTrace:

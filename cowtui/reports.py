@@ -17,7 +17,6 @@ from pathlib import Path
 
 from machine.introspect.events import Violation
 
-from .coverage import gaps
 from .session import Session, Summary
 from .trace_text import summary_line, violation_line
 
@@ -60,7 +59,7 @@ def cases(session: Session, summary: Summary) -> list[Case]:
             found.append(Case(check, "failed", "console (end):\n" + console[-CONSOLE_TAIL:]))
         else:
             found.append(Case(check, "failed", check))
-    for gap in gaps(session.view):
+    for gap in session.gaps():
         for rule in gap.rules:
             found.append(Case(f"rule {rule} checked", "skipped", f"not checked: {gap.reason}"))
     return found

@@ -25,7 +25,7 @@ from machine.introspect.kernel_view import KernelView
 from machine.introspect.tracker import Tracker
 from machine.machine import Machine, MachineConfig, RunResult
 
-from .coverage import rules_off
+from .coverage import CowBitWatch, Gap, gaps, rules_off
 from .scenario import Scenario, ScenarioError
 
 TRACE_EVENTS = (PageFault, FaultResolved, ProcessForked, ProcessExited, Violation)
@@ -76,6 +76,7 @@ class Session:
             raise ScenarioError(f"{where}: no integer array (or pointer to one) named "
                                 f"{s.refcount_symbol!r} in {s.kernel.name}")
         self.tracker = Tracker(self.machine, self.view)
+        self.cow_bits = CowBitWatch(self.machine.events, s.cow_bit)
         self.trace: list = []
         self.outcomes: Counter = Counter()
         self.step_index = 0
@@ -197,6 +198,10 @@ class Session:
                 return result.reason
             # breakpoints only stop the app; headless runs straight through them
 
+    def gaps(self) -> list[Gap]:
+        """What this run cannot check, so far (see coverage)."""
+        return gaps(self.view, self.cow_bits)
+
     def summary(self, end: str, error: str | None = None) -> Summary:
         s = self.scenario
         console = self.machine.console_text()
@@ -215,4 +220,4 @@ class Session:
             checks.append((f"faults {outcome} {expectation} (got {count})",
                            expectation.holds(count)))
         return Summary(self.machine.icount, Counter(self.outcomes), self.outcomes["copied"],
-                       rules, checks, end, rules_off(self.view), error)
+                       rules, checks, end, rules_off(self.gaps()), error)

@@ -99,3 +99,32 @@ def test_a_kernel_whose_checks_all_work_has_no_rules_off() -> None:
     result = run_cowtui("--headless", "default")
     assert result.stderr == ""
     assert " rules-off: none end=stop " in result.stdout.splitlines()[-1]
+
+
+COWDEMO = """\
+name: cowdemo
+kernel: {kernel}
+disk: {disk}
+console:
+  - {{wait: "$ ", type: "cowdemo\\n"}}
+stop: {{console: "$ "}}
+expect:
+  violations: []
+"""
+
+
+def test_the_wrong_cow_bit_is_seen_and_its_rules_are_off(tmp_path: Path, kernel_variant) -> None:
+    """PTE_COW in bit 9, cowtui told 8: the text-becomes-writable bug goes unseen,
+    and the run says why; told 9, it is caught."""
+    kernel = kernel_variant("cow-bit-9-text-bug")
+    path = write(tmp_path, COWDEMO.format(kernel=kernel, disk=PREBUILT / "fs.img"))
+    told_8 = run_cowtui("--headless", str(path))
+    assert told_8.stderr.splitlines() == [
+        "cowtui: warning: the kernel sets RSW bit 9, not 8, on the pages it write-protects: "
+        "its PTE_COW is bit 9, pass --cow-bit 9; not checked: w-and-cow, cow-on-readonly, "
+        "shared-frame-written"]
+    assert " violations: none rules-off: w-and-cow, cow-on-readonly, shared-frame-written " \
+        in told_8.stdout.splitlines()[-1]
+    told_9 = run_cowtui("--headless", "--cow-bit", "9", str(path))
+    assert told_9.returncode == 1 and told_9.stderr == ""
+    assert " violations: cow-on-readonly rules-off: none " in told_9.stdout.splitlines()[-1]
