@@ -67,3 +67,22 @@ def test_an_interrupted_json_run_ends_with_its_summary_record(tmp_path: Path,
     assert summary["event"] == "summary"
     assert summary["end"] == "interrupted" and summary["passed"] is False
     assert err == f"cowtui: interrupted at #{summary['instructions']}\n"
+
+
+def test_a_reader_that_goes_away_ends_the_run_quietly(tmp_path: Path) -> None:
+    """`cowtui --headless --json ... | head -1`: far more trace than a pipe holds,
+    and the reader gone after one line: exit 141 (as SIGPIPE), no traceback."""
+    steps = "".join('  - {wait: "$ ", type: "cowstress\\n"}\n' for _ in range(12))
+    path = write(tmp_path, f"name: much\nkernel: teaching\nconsole:\n{steps}"
+                 "stop: {console: never printed, instructions: 100000000000}\n")
+    process = subprocess.Popen([*COWTUI, "--headless", "--json", str(path)], cwd=REPO,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = process.stdout.readline()
+        process.stdout.close()
+        err = process.stderr.read()
+        status = process.wait(timeout=120)
+    finally:
+        process.kill()
+    assert json.loads(first)["event"] == "process_forked"
+    assert (status, err) == (141, "")
