@@ -11,6 +11,7 @@ from pathlib import Path
 from machine.introspect.pagetable import vmprint
 
 from .session import Session
+from .locations import Locator
 from .trace_format import jsonl
 
 
@@ -28,6 +29,7 @@ def export_all(session: Session, directory: Path, pid: int | None,
         path.write_text(vmprint(session.view.read_page, process.pagetable))
         written.append(path)
     path = directory / f"{stem}-trace.jsonl"
-    path.write_text(jsonl(session.machine, list(session.trace)))
+    path.write_text(jsonl(Locator(session.machine, session.scenario.kernel),
+                          list(session.trace)))
     written.append(path)
     return written

@@ -23,6 +23,7 @@ from . import trace_format
 from .coverage import Gap, warning_line
 from .guards import RunGuard
 from .interrupts import exit_status, signals_call
+from .locations import Locator
 from .progress import progress_bar
 from .reports import write_reports
 from .session import TRACE_EVENTS, Session, Summary
@@ -143,6 +144,7 @@ class JsonTrace:
 
     def __init__(self, session: Session, out: TextIO, echo_console: bool) -> None:
         self.machine, self.out = session.machine, out
+        self.where = Locator(session.machine, session.scenario.kernel)
         self.console_line = ""
         self.console_icount = 0
         for kind in TRACE_EVENTS:
@@ -155,7 +157,7 @@ class JsonTrace:
         self.out.flush()
 
     def _event(self, event) -> None:
-        self._write(trace_format.record(self.machine, event))
+        self._write(trace_format.record(self.where, event))
 
     def _console(self, event: ConsoleOutput) -> None:
         self.console_line += event.text

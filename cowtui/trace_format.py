@@ -2,10 +2,9 @@
 
 Each event is one JSON object (one line in a ``.jsonl`` file) with ``event``
 (its kind) and ``icount`` (the instruction count at which it happened).
-Addresses, PTEs and causes are hex strings ("0x8000a000"); a pc in the
-kernel also gets its ``symbol`` ("cowfault+0x1c") and ``source``
-("kernel/trap.c:61"), null where the kernel has no symbols or lines (and
-for user pcs). The README's "Trace format" section lists every field;
+Addresses, PTEs and causes are hex strings ("0x8000a000"); a pc also gets
+its ``symbol`` ("cowfault+0x1c") and ``source`` ("kernel/trap.c:61"), null
+where they are unknown (see locations.py). The README's "Trace format" section lists every field;
 ``TRACE_VERSION`` changes when a field changes meaning.
 """
 
@@ -21,9 +20,9 @@ from machine.introspect.events import (
     ProcessForked,
     Violation,
 )
-from machine.introspect.profiles import KERNBASE
-from machine.machine import Machine
 from machine.trap import cause_name
+
+from .locations import Locator
 
 TRACE_VERSION = 1
 
@@ -37,23 +36,13 @@ def event_name(event) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", type(event).__name__).lower()
 
 
-def location(machine: Machine, pc: int) -> dict:
-    """``pc`` with its kernel symbol+offset and file:line, when known."""
-    symbol = source = None
-    if pc >= KERNBASE:
-        symbol = machine.symbol_at(pc)
-        line = machine.source_line(pc)
-        source = f"{line[0]}:{line[1]}" if line else None
-    return {"pc": f"{pc:#x}", "symbol": symbol, "source": source}
-
-
-def record(machine: Machine, event) -> dict:
+def record(where: Locator, event) -> dict:
     """One trace event as the JSON object the format defines."""
     head = {"event": event_name(event), "icount": event.icount}
     if isinstance(event, PageFault):
         return {**head, "pid": event.pid, "process": event.name,
                 "cause": cause_name(event.scause), "scause": f"{event.scause:#x}",
-                "va": f"{event.stval:#x}", **location(machine, event.sepc),
+                "va": f"{event.stval:#x}", **where.locate(event.sepc, event.name),
                 "pte_before": f"{event.pte_before:#x}"}
     if isinstance(event, FaultResolved):
         return {**head, "pid": event.pid, "fault_icount": event.fault_icount,
@@ -65,7 +54,7 @@ def record(machine: Machine, event) -> dict:
         return {**head, "pid": event.pid, "process": event.name}
     if isinstance(event, Violation):
         return {**head, "rule": event.rule, "message": event.message,
-                **location(machine, event.pc),
+                **where.locate(event.pc),
                 "frames": [f"{frame:#x}" for frame in event.frames],
                 "ptes": [{"pid": pid, "va": f"{va:#x}"} for pid, va in event.ptes]}
     raise TypeError(f"not a trace event: {event!r}")
@@ -86,6 +75,6 @@ def line(obj: dict) -> str:
     return json.dumps(obj, separators=(", ", ": "))
 
 
-def jsonl(machine: Machine, events: list) -> str:
+def jsonl(where: Locator, events: list) -> str:
     """A whole trace as JSON lines."""
-    return "".join(line(record(machine, e)) + "\n" for e in events)
+    return "".join(line(record(where, e)) + "\n" for e in events)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 
-from .support import REPO, run_cowtui
+from .support import PREBUILT, REPO, run_cowtui, write
 
 HEX = re.compile(r"^0x[0-9a-f]+$")
 FIELDS = {   # the schema, as the README's "Trace format" section states it
@@ -62,7 +65,7 @@ def test_faults_have_cause_names_and_kernel_pcs_have_symbol_and_line(copyout_tra
     faults = [r for r in copyout_trace if r["event"] == "page_fault"]
     assert faults and all(r["cause"] == "store/AMO page fault" and r["scause"] == "0xf"
                           for r in faults)
-    assert all(r["symbol"] is None for r in faults)          # user pcs: no kernel symbol
+    assert all(r["symbol"] is None for r in faults)   # the teaching kernel's programs: stripped
     written = [r for r in copyout_trace if r.get("rule") == "shared-frame-written"][0]
     assert re.match(r"^\w+\+0x[0-9a-f]+$", written["symbol"]), written
     assert re.match(r"^kernel/\w+\.c:\d+$", written["source"]), written
@@ -100,3 +103,40 @@ def test_the_app_export_writes_the_same_records(tmp_path) -> None:
     exported = [json.loads(line) for line in written[-1].read_text().splitlines()]
     headless = [r for r in trace("default") if r["event"] != "summary"]
     assert exported == headless
+
+
+# A stand-in for xv6's user/_cowdemo: `main` covers the pcs where cowdemo faults.
+FAKE_PROGRAM = """\
+    .text
+    .globl _start
+_start:
+    nop
+    .globl main
+    .type main, @function
+main:
+    .rept 1024
+    nop
+    .endr
+    .size main, . - main
+"""
+
+
+def test_user_pcs_get_symbols_from_the_program_beside_the_kernel(tmp_path: Path) -> None:
+    """xv6's layout: kernel/kernel, and user/_NAME for the process NAME."""
+    cc = "riscv64-unknown-elf-gcc"
+    if shutil.which(cc) is None:
+        pytest.skip(f"{cc} not installed")
+    (tmp_path / "kernel").mkdir()
+    (tmp_path / "user").mkdir()
+    shutil.copy(PREBUILT / "kernel.elf", tmp_path / "kernel" / "kernel")
+    shutil.copy(PREBUILT / "fs.img", tmp_path / "fs.img")
+    (tmp_path / "user" / "fake.S").write_text(FAKE_PROGRAM)
+    subprocess.run([cc, "-g", "-nostdlib", "-march=rv64imac", "-mabi=lp64", "-Wl,-Ttext=0",
+                    "-o", "user/_cowdemo", "user/fake.S"], cwd=tmp_path, check=True)
+    path = write(tmp_path, "name: xv6-layout\nkernel: kernel/kernel\ndisk: fs.img\nconsole:\n"
+                 "  - {wait: \"$ \", type: \"cowdemo\\n\"}\nstop: {console: \"$ \"}\n")
+    faults = [r for r in trace(str(path)) if r["event"] == "page_fault"]
+    located = [(r["process"], r["pc"], r["symbol"], r["source"]) for r in faults]
+    assert located == [("cowdemo", "0x67c", "main+0x67a", "user/fake.S:9"),
+                       ("cowdemo", "0x14a", "main+0x148", "user/fake.S:9"),
+                       ("sh", "0x6a6", None, None)]     # no user/_sh: unknown
