@@ -10,8 +10,8 @@ from pathlib import Path
 
 from machine.introspect.pagetable import vmprint
 
-from .session import Session
 from .locations import Locator
+from .session import Session
 from .trace_format import jsonl
 
 

@@ -13,7 +13,7 @@ COWTUI = [sys.executable, "-m", "cowtui"]
 
 def run_cowtui(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*COWTUI, *args], capture_output=True, text=True, timeout=timeout,
-                          cwd=REPO)
+                          cwd=REPO, check=False)
 
 
 def write(tmp_path: Path, text: str, name: str = "s.yaml") -> Path:

@@ -11,7 +11,7 @@ import pytest
 
 def run_cowtui(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "cowtui", *args], capture_output=True,
-                          text=True, timeout=120)
+                          text=True, timeout=120, check=False)
 
 
 def write(tmp_path: Path, text: str, name: str = "s.yaml") -> Path:

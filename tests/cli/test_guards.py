@@ -62,7 +62,7 @@ def test_ram_larger_than_phystop() -> None:
     """The teaching kernel's PHYSTOP is 128 MiB: with 256 the top half is never freed."""
     result = run_cowtui("--headless", "--ram-mib", "256", "default")
     assert result.returncode == 2
-    assert result.stderr.splitlines() == [
+    assert result.stderr.splitlines() == [(
         "cowtui: --ram-mib is 256 MiB (RAM ends at 0x90000000) but the kernel frees frames only "
-        "up to 0x87fb6000: its PHYSTOP is about 128 MiB; give it that RAM"]
+        "up to 0x87fb6000: its PHYSTOP is about 128 MiB; give it that RAM")]
     assert " end=ram-mismatch " in result.stdout.splitlines()[-1]

@@ -9,7 +9,7 @@ import pytest
 from cowtui.scenario import shipped_scenarios
 from machine.guest import BUG_ZOO
 
-from .support import PREBUILT, one_line_error, run_cowtui, write
+from .support import PREBUILT, one_line_error, run_cowtui
 
 KERNEL = str(PREBUILT / "kernel.elf")
 
@@ -99,7 +99,7 @@ def test_help_names_exit_codes_scenarios_and_examples() -> None:
     result = run_cowtui("--help")
     assert result.returncode == 0
     text = result.stdout
-    for fragment in ("exit status (headless):", "  130  interrupted by Ctrl-C (SIGINT), 143 by "
-                     "SIGTERM", "  2    bad input", "examples:", "cowtui --list",
+    for fragment in ("exit status (headless):",
+                     "  130  interrupted by Ctrl-C (SIGINT), 143 by SIGTERM", "  2    bad input", "examples:", "cowtui --list",
                      "bug-zoo kernels: copyout-ignores-cow", "shipped scenarios: badaccess"):
         assert fragment in text, fragment

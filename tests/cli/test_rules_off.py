@@ -119,10 +119,10 @@ def test_the_wrong_cow_bit_is_seen_and_its_rules_are_off(tmp_path: Path, kernel_
     kernel = kernel_variant("cow-bit-9-text-bug")
     path = write(tmp_path, COWDEMO.format(kernel=kernel, disk=PREBUILT / "fs.img"))
     told_8 = run_cowtui("--headless", str(path))
-    assert told_8.stderr.splitlines() == [
+    assert told_8.stderr.splitlines() == [(
         "cowtui: warning: the kernel sets RSW bit 9, not 8, on the pages it write-protects: "
         "its PTE_COW is bit 9, pass --cow-bit 9; not checked: w-and-cow, cow-on-readonly, "
-        "shared-frame-written"]
+        "shared-frame-written")]
     assert " violations: none rules-off: w-and-cow, cow-on-readonly, shared-frame-written " \
         in told_8.stdout.splitlines()[-1]
     told_9 = run_cowtui("--headless", "--cow-bit", "9", str(path))

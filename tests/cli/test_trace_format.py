@@ -66,7 +66,7 @@ def test_faults_have_cause_names_and_kernel_pcs_have_symbol_and_line(copyout_tra
     assert faults and all(r["cause"] == "store/AMO page fault" and r["scause"] == "0xf"
                           for r in faults)
     assert all(r["symbol"] is None for r in faults)   # the teaching kernel's programs: stripped
-    written = [r for r in copyout_trace if r.get("rule") == "shared-frame-written"][0]
+    written = next(r for r in copyout_trace if r.get("rule") == "shared-frame-written")
     assert re.match(r"^\w+\+0x[0-9a-f]+$", written["symbol"]), written
     assert re.match(r"^kernel/\w+\.c:\d+$", written["source"]), written
 
