@@ -90,8 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "must match the kernel's PHYSTOP)")
     parser.add_argument("--refcount-symbol", help="name of your refcount array, e.g. refcnt "
                         "or kmem.ref (found automatically when possible)")
-    parser.add_argument("--cow-bit", type=int, choices=(8, 9), default=8,
-                        help="the PTE RSW bit your kernel uses as PTE_COW (default 8)")
+    parser.add_argument("--cow-bit", type=int, choices=(8, 9), default=None,
+                        help="the PTE RSW bit your kernel uses as PTE_COW (default: the "
+                             "scenario's, else 8)")
     parser.add_argument("--engine", choices=Hart.ENGINES, default=None,
                         help="execution engine: the reference interpreter, compiled blocks, "
                              "blocks with exact loop idioms, or the C core (the default where "
@@ -137,7 +138,7 @@ def _scenario(args: argparse.Namespace):
         if args.scenario:
             raise ScenarioError("give either a scenario or --kernel, not both")
         scenario = scenario_for_kernel(args.kernel, args.disk, args.ram_mib or 128,
-                                       args.refcount_symbol, args.cow_bit)
+                                       args.refcount_symbol, args.cow_bit or 8)
     else:
         if args.disk:
             raise ScenarioError("--disk goes with --kernel (a scenario names its own disk)")
@@ -145,7 +146,7 @@ def _scenario(args: argparse.Namespace):
                                  else DEFAULT_SCENARIO)
         if args.refcount_symbol:
             scenario.refcount_symbol = args.refcount_symbol
-        if args.cow_bit != 8:
+        if args.cow_bit is not None:
             scenario.cow_bit = args.cow_bit
         if args.ram_mib is not None:
             scenario.ram_mib = args.ram_mib

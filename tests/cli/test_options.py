@@ -9,7 +9,7 @@ import pytest
 from cowtui.scenario import shipped_scenarios
 from machine.guest import BUG_ZOO
 
-from .support import PREBUILT, one_line_error, run_cowtui
+from .support import PREBUILT, one_line_error, run_cowtui, write
 
 KERNEL = str(PREBUILT / "kernel.elf")
 
@@ -103,3 +103,13 @@ def test_help_names_exit_codes_scenarios_and_examples() -> None:
                      "  130  interrupted by Ctrl-C (SIGINT), 143 by SIGTERM", "  2    bad input", "examples:", "cowtui --list",
                      "bug-zoo kernels: copyout-ignores-cow", "shipped scenarios: badaccess"):
         assert fragment in text, fragment
+
+
+def test_cow_bit_option_overrides_the_scenario_either_way(tmp_path: Path) -> None:
+    """The teaching kernel's PTE_COW is bit 8; a scenario saying 9 is overridden by --cow-bit 8."""
+    path = write(tmp_path, "name: x\nkernel: teaching\ncow_bit: 9\nconsole:\n"
+                 "  - {wait: \"$ \", type: \"cowdemo\\n\"}\nstop: {console: \"$ \"}\n")
+    as_written = run_cowtui("--headless", str(path))
+    assert "its PTE_COW is bit 8, pass --cow-bit 8" in as_written.stderr
+    overridden = run_cowtui("--headless", "--cow-bit", "8", str(path))
+    assert (overridden.returncode, overridden.stderr) == (0, "")
