@@ -61,6 +61,11 @@ class CowBitWatch:
         return None
 
 
+def page_tables_known(view: KernelView) -> bool:
+    """Whether the processes' page tables can be followed (and so how faults end)."""
+    return view.procs is not None and all(m in view.procs.offsets for m in PROC_MEMBERS)
+
+
 def gaps(view: KernelView, cow_bits: CowBitWatch | None = None) -> list[Gap]:
     found: list[Gap] = []
     procs = view.procs

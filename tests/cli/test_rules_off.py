@@ -128,3 +128,19 @@ def test_the_wrong_cow_bit_is_seen_and_its_rules_are_off(tmp_path: Path, kernel_
     told_9 = run_cowtui("--headless", "--cow-bit", "9", str(path))
     assert told_9.returncode == 1 and told_9.stderr == ""
     assert " violations: cow-on-readonly rules-off: none " in told_9.stdout.splitlines()[-1]
+
+
+def test_fault_counts_without_page_tables_are_not_a_pass(tmp_path: Path) -> None:
+    """Without the process table no fault's outcome can be told: an expected count
+    fails as not checked rather than passing on made-up outcomes."""
+    if shutil.which(OBJCOPY) is None:
+        pytest.skip(f"{OBJCOPY} not installed")
+    kernel = tmp_path / "kernel"
+    subprocess.run([OBJCOPY, "--strip-debug", str(PREBUILT / "kernel.elf"), str(kernel)],
+                   check=True)
+    text = COWCHECK.format(kernel=kernel, disk=PREBUILT / "fs.img")
+    path = write(tmp_path, text.replace("violations: []", "faults: {killed: \">=1\"}"))
+    result = run_cowtui("--headless", str(path))
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[-1].endswith(
+        " expectations: FAIL (faults killed >=1 (not checked: no page tables))")
