@@ -114,15 +114,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-HEADLESS_ONLY = ("json", "console", "junit", "gradescope")
+HEADLESS_ONLY = {"json": "the app shows the trace itself",
+                 "console": "the app has a console pane",
+                 "junit": "reports are written at the end of a headless run",
+                 "gradescope": "reports are written at the end of a headless run"}
 REPORTS = ("junit", "gradescope")
 
 
 def _check_options(args: argparse.Namespace) -> None:
     if not args.headless:
-        for name in HEADLESS_ONLY:
+        for name, why in HEADLESS_ONLY.items():
             if getattr(args, name):
-                raise ScenarioError(f"--{name} needs --headless (the app shows the trace itself)")
+                raise ScenarioError(f"--{name} needs --headless ({why})")
     for name in REPORTS:
         path = getattr(args, name)
         if path is not None and not path.parent.is_dir():
@@ -171,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         return _main(args)
     except (Interrupted, KeyboardInterrupt) as interruption:
         status = interruption.exit_status if isinstance(interruption, Interrupted) else 130
-        print("cowtui: interrupted before the run started", file=sys.stderr)
+        print("cowtui: interrupted", file=sys.stderr)
         return status
     except BrokenPipeError:  # `cowtui --headless ... | head`: the reader has gone
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

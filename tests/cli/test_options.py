@@ -63,10 +63,11 @@ def test_truncated_disk(tmp_path: Path, kind: str) -> None:
             f"{blocks} blocks ({blocks * 1024} bytes), the file has 4096 bytes")
 
 
-@pytest.mark.parametrize("option", ["--json", "--console"])
-def test_headless_options_need_headless(option: str) -> None:
+@pytest.mark.parametrize("option, why", [("--json", "the app shows the trace itself"),
+                                         ("--console", "the app has a console pane")])
+def test_headless_options_need_headless(option: str, why: str) -> None:
     assert one_line_error(run_cowtui(option, "default")) == \
-        f"cowtui: {option} needs --headless (the app shows the trace itself)"
+        f"cowtui: {option} needs --headless ({why})"
 
 
 def test_disk_without_kernel() -> None:

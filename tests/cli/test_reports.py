@@ -162,7 +162,8 @@ def test_an_interrupted_run_still_writes_its_reports_and_holds_nothing(tmp_path:
 def test_report_options_need_headless_and_a_directory(tmp_path: Path) -> None:
     result = run_cowtui("--junit", str(tmp_path / "j.xml"), "default")
     assert (result.returncode, result.stderr) == (
-        2, "cowtui: --junit needs --headless (the app shows the trace itself)\n")
+        2, ("cowtui: --junit needs --headless (reports are written at the end of a headless "
+            "run)\n"))
     missing = tmp_path / "nodir" / "results.json"
     result = run_cowtui("--headless", "--gradescope", str(missing), "default")
     assert (result.returncode, result.stderr) == (
