@@ -263,12 +263,16 @@ class MemorySystem:
                     store_physical(pa, 1, byte, a + i)
                 return
             pa = system.translate(a, STORE, privilege)
-            store_physical(pa, size, value, a)
             page = pa >> 12
-            if (bus.ram_base <= pa < bus.ram_end and page not in watched
+            # Decided before the store: a store into a page-table page flushes
+            # the maps (and forgets the table pages), and the fast mapping made
+            # from the walk before it would then survive the PTE it changed.
+            fast = (bus.ram_base <= pa < bus.ram_end and page not in watched
                     and page not in system.code_pages
-                    and page not in system.table_pages_seen
-                    and (system.reservation is None or system.reservation >> 12 != page)):
+                    and page not in system.table_pages_seen)
+            store_physical(pa, size, value, a)
+            if fast and page not in system.code_pages and (
+                    system.reservation is None or system.reservation >> 12 != page):
                 writes[a >> 12] = (pa - ram_base) & ~4095
 
         def load_u8(a: int) -> int:

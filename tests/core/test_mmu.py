@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from machine.hart import Hart
 from machine.mmu import PTE_G, PTE_V, walk
 from machine.trap import FETCH, LOAD, STORE, Trap
 from tests.support.sv39 import PageTableBuilder
@@ -541,3 +542,29 @@ def test_compressed_instruction_at_page_end_does_not_fetch_the_next_page() -> No
     assert not m.traps and m["a0"] == 1 and m.hart.pc == 0x2000_1000
     m.hart.step()
     assert (m.trap.cause, m.trap.tval, m.trap.epc) == (12, 0x2000_1000, 0x2000_1000)
+
+
+SELF_MAPPED = 0x1020_0000  # a VA whose leaf PTE lives in the page it maps
+
+
+@pytest.mark.parametrize("engine", Hart.ENGINES)
+def test_a_store_that_rewrites_its_own_pte_leaves_no_stale_fast_mapping(engine) -> None:
+    # The page-table page holding SELF_MAPPED's PTE is mapped at SELF_MAPPED,
+    # writable. M-mode code with MPRV (loads and stores translated as S, fetch
+    # physical: no walk in between) stores through it to make that PTE
+    # read-only; after sfence.vma a second store through the same VA must walk
+    # again and fault.
+    m = Machine()
+    m.hart.engine = engine
+    tables = m.enable_sv39()
+    leaf_pte = tables.map(SELF_MAPPED, 0, 0)  # allocate the path, find the PTE's address
+    leaf_page = leaf_pte & ~4095
+    tables.map(SELF_MAPPED, leaf_page, PTE_R | PTE_W | PTE_A | PTE_D)
+    read_only = ((leaf_page >> 12) << 10) | PTE_V | PTE_R | PTE_A | PTE_D
+    m.set_mstatus(MPRV | (SUPERVISOR << 11))
+    ran = m.run_code("sd t1, 0(t0); sfence.vma zero, zero; sd t2, 8(t3)", privilege=MACHINE,
+                     t0=SELF_MAPPED + (leaf_pte & 4095), t1=read_only, t2=0x5555,
+                     t3=SELF_MAPPED)
+    assert ran.read(leaf_pte, 8) == read_only
+    assert (ran.trap.cause, ran.trap.tval) == (15, SELF_MAPPED + 8)
+    assert ran.read(leaf_page + 8, 8) == 0  # the faulting store wrote nothing
