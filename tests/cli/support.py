@@ -11,9 +11,10 @@ PREBUILT = REPO / "machine" / "guest" / "prebuilt"
 COWTUI = [sys.executable, "-m", "cowtui"]
 
 
-def run_cowtui(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def run_cowtui(*args: str, timeout: float = 300,
+               cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*COWTUI, *args], capture_output=True, text=True, timeout=timeout,
-                          cwd=REPO, check=False)
+                          cwd=cwd, check=False)
 
 
 def write(tmp_path: Path, text: str, name: str = "s.yaml") -> Path:

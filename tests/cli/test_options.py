@@ -76,7 +76,7 @@ def test_disk_without_kernel() -> None:
 
 
 def test_shipped_scenario_by_name_from_anywhere(tmp_path: Path) -> None:
-    result = run_cowtui("--headless", "forkexec")
+    result = run_cowtui("--headless", "forkexec", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1].endswith("expectations: pass")
 
