@@ -27,7 +27,7 @@ from .scenario import Scenario
 ACCESS_FAULTS = (1, 5, 7)                # instruction, load, store/AMO access fault
 ENVIRONMENT_CALLS = (8, 9, 11)           # a loop of system calls is progress
 PAST_RAM_WINDOW = 1 << 32                # addresses this far past RAM count as "RAM the kernel expected"
-UNUSED_RAM_SLACK = 4 << 20               # boot allocations (kernel stacks, init) come off the top
+UNUSED_RAM_SLACK = 16 << 20              # boot allocations (kernel stacks, init, ...) come off the top
 
 
 @dataclass(frozen=True)
