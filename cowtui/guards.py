@@ -79,15 +79,20 @@ class RunGuard:
         if self._repeats >= self.STORM:
             self._stop(GuardStop(
                 "fault-storm", f"fault storm: {self.STORM:,} {cause_name(event.cause)}s in a "
-                f"row at pc {event.epc:#x} (address {event.tval:#x}); the kernel handles the "
-                "fault without fixing it", False))
+                f"row at pc {self._pc(event.epc)} (address {event.tval:#x}); the kernel handles "
+                "the fault without fixing it", False))
+
+    def _pc(self, pc: int) -> str:
+        """A pc, with the kernel function it lies in when known."""
+        symbol = self.machine.symbol_at(pc)
+        return f"{pc:#x} ({symbol})" if symbol else f"{pc:#x}"
 
     def _where(self) -> str:
         return self.scenario.origins.get("ram_mib", "the default RAM size")
 
     def _ram_message(self, event: TrapTaken) -> str:
         ram = self.scenario.ram_mib
-        return (f"the kernel touched {event.tval:#x} (pc {event.epc:#x}), past the end of RAM: "
+        return (f"the kernel touched {event.tval:#x} at pc {self._pc(event.epc)}, past the end of RAM: "
                 f"{self._where()} is {ram} MiB (RAM ends at {self.ram_end:#x}) but the kernel's "
                 f"PHYSTOP is above {event.tval:#x}; give it the RAM its PHYSTOP says "
                 "(xv6: 128 MiB)")
