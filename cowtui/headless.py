@@ -52,14 +52,14 @@ def _run(session: Session, echo_console: bool, as_json: bool, out: TextIO, err: 
     started = time.perf_counter()
     warned = _warn(session.gaps(), [], err)
     guard = RunGuard(machine, session.scenario, session.view)
-    trace = (JsonTrace if as_json else TextTrace)(session, out, echo_console)
+    progress, trace_out = progress_bar(out, err, session)
+    trace = (JsonTrace if as_json else TextTrace)(session, trace_out, echo_console)
 
     def ended() -> str | None:
         if signals:
             return "interrupted"
         return guard.stop.end if guard.stop else None
 
-    progress = progress_bar(out, err, session)
     try:
         end = session.run_to_end(progress.update if progress else None, ended)
     finally:

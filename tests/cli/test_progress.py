@@ -1,13 +1,15 @@
-"""The progress bar never mixes with the trace: drawn on stderr's terminal only
-when the trace goes elsewhere."""
+"""The progress bar never mixes with the trace: on stderr's terminal when the
+trace goes elsewhere, else on stdout's terminal below the trace, every
+trace line printed whole above it."""
 
 from __future__ import annotations
 
 import os
 import pty
+import re
 import subprocess
 
-from .support import COWTUI, REPO
+from .support import COWTUI, REPO, run_cowtui
 
 BAR = "of at most 40,000,000 instructions"   # the bar's text on the default scenario
 
@@ -50,10 +52,11 @@ def test_trace_on_another_stream_shows_the_bar_on_the_terminal() -> None:
     assert BAR not in piped and piped.splitlines()[-1].startswith("summary: ")
 
 
-def test_trace_on_the_same_terminal_has_no_bar() -> None:
+def test_trace_on_the_same_terminal_goes_above_the_bar() -> None:
     status, terminal, _ = run_on_terminal(trace_to_terminal=True)
     assert status == 0
-    assert BAR not in terminal
-    lines = terminal.replace("\r\n", "\n").splitlines()
-    assert [line for line in lines if not line.startswith("fault #")][-1].startswith("summary: ")
-    assert "\x1b[" not in terminal   # nothing redrawn in place
+    assert BAR in terminal
+    piped = run_cowtui("--headless", "default").stdout.splitlines()
+    # each trace line whole: after a line end or the bar's erase-line, and up to a line end
+    printed = re.findall(r"(?:^|\n|\x1b\[2K)((?:fault|summary)[^\x1b\r\n]*)\r\n", terminal)
+    assert printed == piped
