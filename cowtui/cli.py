@@ -130,8 +130,8 @@ def _check_options(args: argparse.Namespace) -> None:
         path = getattr(args, name)
         if path is not None and not path.parent.is_dir():
             raise ScenarioError(f"--{name} {path}: no such directory {path.parent}")
-    if args.ram_mib is not None and ram_mib_problem(args.ram_mib):
-        raise ScenarioError(f"--ram-mib: {ram_mib_problem(args.ram_mib)}")
+    if args.ram_mib is not None and (problem := ram_mib_problem(args.ram_mib)):
+        raise ScenarioError(f"--ram-mib: {problem}")
     if args.engine == "native" and unavailable_reason() is not None:
         raise ScenarioError(f"--engine native: {unavailable_reason()}")
 

@@ -220,11 +220,11 @@ def load_scenario(path: str | Path) -> Scenario:
         disk = (path.parent / disk_value).resolve()
         if not disk.is_file():
             raise r.fail("disk", f"no such file: {disk}")
-        if disk_problem(disk):
-            raise r.fail("disk", f"{disk}: {disk_problem(disk)}")
+        if problem := disk_problem(disk):
+            raise r.fail("disk", f"{disk}: {problem}")
     ram = r.get("ram_mib", int, 128)
-    if ram_mib_problem(ram):
-        raise r.fail("ram_mib", ram_mib_problem(ram))
+    if problem := ram_mib_problem(ram):
+        raise r.fail("ram_mib", problem)
     cow_bit = r.get("cow_bit", int, 8)
     if cow_bit not in (8, 9):
         raise r.fail("cow_bit", f"must be 8 or 9 (the PTE's RSW bits), got {cow_bit}")
@@ -295,7 +295,7 @@ def scenario_for_kernel(kernel: str | Path, disk: str | Path | None, ram_mib: in
     disk_path = Path(disk)
     if not disk_path.is_file():
         raise ScenarioError(f"{disk_path}: no such disk image")
-    if disk_problem(disk_path):
-        raise ScenarioError(f"{disk_path}: {disk_problem(disk_path)}")
+    if problem := disk_problem(disk_path):
+        raise ScenarioError(f"{disk_path}: {problem}")
     return Scenario(name=kernel.name, path=None, kernel=kernel, disk=disk_path,
                     ram_mib=ram_mib, refcount_symbol=refcount_symbol, cow_bit=cow_bit)
