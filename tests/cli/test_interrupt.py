@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 from pathlib import Path
@@ -86,3 +87,23 @@ def test_a_reader_that_goes_away_ends_the_run_quietly(tmp_path: Path) -> None:
         process.kill()
     assert json.loads(first)["event"] == "process_forked"
     assert (status, err) == (141, "")
+
+
+@pytest.mark.parametrize("signum, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)],
+                         ids=["SIGINT", "SIGTERM"])
+def test_a_signal_before_the_run_is_one_line(tmp_path: Path, signum: int, status: int) -> None:
+    """The scenario is a FIFO: cowtui waits in reading it until the signal comes."""
+    fifo = tmp_path / "scenario.yaml"
+    os.mkfifo(fifo)
+    process = subprocess.Popen([*COWTUI, "--headless", str(fifo)], cwd=REPO,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    writer = None
+    try:
+        writer = os.open(fifo, os.O_WRONLY)   # returns once cowtui has opened it to read
+        process.send_signal(signum)
+        out, err = process.communicate(timeout=60)
+    finally:
+        if writer is not None:
+            os.close(writer)
+        process.kill()
+    assert (process.returncode, out, err) == (status, "", "cowtui: interrupted\n")
