@@ -47,7 +47,8 @@ class Hart:
         self.stop_requested = False
         self.recheck_needed = False  # set by CSR writes that matter to interrupts
         self.idle_forever = False
-        self.breakpoints: set[int] = set()  # physical addresses
+        self.breakpoints: set[int] = set()  # physical addresses (change them by the methods)
+        self.breakpoint_generation = 0  # grows at every change of ``breakpoints``
         self.breakpoint_hit: int | None = None  # pc of the breakpoint that stopped the loop
         self.resume_breakpoint: int | None = None  # let this pc's breakpoint pass once
         # Extra deadlines (icount values) the board wants the loop to stop at:
@@ -161,10 +162,12 @@ class Hart:
 
     def set_breakpoint(self, physical: int) -> None:
         self.breakpoints.add(physical)
+        self.breakpoint_generation += 1
         self.memory.invalidate_code(physical >> 12)  # re-decode it wrapped
 
     def clear_breakpoint(self, physical: int) -> None:
         self.breakpoints.discard(physical)
+        self.breakpoint_generation += 1
         self.memory.invalidate_code(physical >> 12)
 
     # --- traps ------------------------------------------------------------

@@ -255,22 +255,29 @@ class KernelView:
             return []
         out = []
         o, s = layout.offsets, layout.sizes
+        # (offset, size) of each member read, or None where the layout lacks it.
+        fields = {m: (o[m], s[m]) if m in o else None
+                  for m in ("state", "pid", "pagetable", "sz", "killed", "name")}
+
+        def num(base: int, member: str, signed: bool = False) -> int:
+            field = fields[member]
+            if field is None:
+                return 0
+            start = base + field[0]
+            return int.from_bytes(data[start:start + field[1]], "little", signed=signed)
+
         for slot in range(layout.count):
             base = slot * layout.stride
-
-            def num(member: str, signed: bool = False) -> int:
-                if member not in o:
-                    return 0
-                raw = data[base + o[member]:base + o[member] + s[member]]
-                return int.from_bytes(raw, "little", signed=signed)
-
-            state = layout.states.get(num("state"), str(num("state")))
+            number = num(base, "state")
+            state = layout.states.get(number) or str(number)
             if state == "UNUSED" and not include_unused:
-                continue
-            name_raw = data[base + o["name"]:base + o["name"] + s["name"]] if "name" in o else b""
+                continue  # most slots: one read each (this runs at every return to user)
+            field = fields["name"]
+            name_raw = data[base + field[0]:base + field[0] + field[1]] if field else b""
             name = name_raw.split(b"\0", 1)[0].decode("latin-1")
-            out.append(ProcessInfo(slot, num("pid", True), name, state, num("pagetable"),
-                                   num("sz"), bool(num("killed"))))
+            out.append(ProcessInfo(slot, num(base, "pid", True), name, state,
+                                   num(base, "pagetable"), num(base, "sz"),
+                                   bool(num(base, "killed"))))
         return out
 
     def process_by_root(self, root: int) -> ProcessInfo | None:

@@ -1347,8 +1347,25 @@ static void core_dealloc(CoreObject *self) {
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
+/* Attribute names as interned strings, made once (a lookup by C string
+   would build a new str at every push and pull). */
+static PyObject *interned(const char *name) {
+    static const char *names[128];
+    static PyObject *objects[128];
+    static int count;
+    for (int i = 0; i < count; i++)
+        if (names[i] == name) return objects[i];
+    PyObject *object = PyUnicode_InternFromString(name);
+    if (object && count < 128) {
+        names[count] = name;
+        objects[count++] = object; /* kept for the life of the process */
+    }
+    return object;
+}
+
 static int get_u64(PyObject *obj, const char *name, uint64_t *out) {
-    PyObject *v = PyObject_GetAttrString(obj, name);
+    PyObject *key = interned(name);
+    PyObject *v = key ? PyObject_GetAttr(obj, key) : NULL;
     if (!v) return -1;
     *out = (uint64_t)PyLong_AsUnsignedLongLongMask(v);
     Py_DECREF(v);
@@ -1358,7 +1375,8 @@ static int get_u64(PyObject *obj, const char *name, uint64_t *out) {
 /* Sets an attribute only when its value (mod 2**64) changed: a Python int
    such as a negative counter offset keeps its own spelling. */
 static int set_u64(PyObject *obj, const char *name, uint64_t value, int as_signed) {
-    PyObject *old = PyObject_GetAttrString(obj, name);
+    PyObject *key = interned(name);
+    PyObject *old = key ? PyObject_GetAttr(obj, key) : NULL;
     if (!old) return -1;
     uint64_t before = (uint64_t)PyLong_AsUnsignedLongLongMask(old);
     Py_DECREF(old);
@@ -1366,39 +1384,44 @@ static int set_u64(PyObject *obj, const char *name, uint64_t value, int as_signe
     if (before == value) return 0;
     PyObject *v = as_signed ? PyLong_FromLongLong((long long)value) : PyLong_FromUnsignedLongLong(value);
     if (!v) return -1;
-    int r = PyObject_SetAttrString(obj, name, v);
+    int r = PyObject_SetAttr(obj, key, v);
     Py_DECREF(v);
     return r;
 }
 
 static int get_list(PyObject *obj, const char *name, uint64_t *out, Py_ssize_t count) {
-    PyObject *list = PyObject_GetAttrString(obj, name);
+    PyObject *key = interned(name);
+    PyObject *list = key ? PyObject_GetAttr(obj, key) : NULL;
     if (!list) return -1;
-    for (Py_ssize_t i = 0; i < count; i++) {
-        PyObject *item = PySequence_GetItem(list, i);
-        if (!item) { Py_DECREF(list); return -1; }
-        out[i] = (uint64_t)PyLong_AsUnsignedLongLongMask(item);
-        Py_DECREF(item);
+    if (!PyList_Check(list) || PyList_GET_SIZE(list) < count) {
+        Py_DECREF(list);
+        PyErr_Format(PyExc_TypeError, "%s must be a list of at least %zd ints", name, count);
+        return -1;
     }
+    for (Py_ssize_t i = 0; i < count; i++)
+        out[i] = (uint64_t)PyLong_AsUnsignedLongLongMask(PyList_GET_ITEM(list, i));
     Py_DECREF(list);
     return PyErr_Occurred() ? -1 : 0;
 }
 
 static int set_list(PyObject *obj, const char *name, const uint64_t *values, Py_ssize_t count) {
-    PyObject *list = PyObject_GetAttrString(obj, name);
+    PyObject *key = interned(name);
+    PyObject *list = key ? PyObject_GetAttr(obj, key) : NULL;
     if (!list) return -1;
+    if (!PyList_Check(list) || PyList_GET_SIZE(list) < count) {
+        Py_DECREF(list);
+        PyErr_Format(PyExc_TypeError, "%s must be a list of at least %zd ints", name, count);
+        return -1;
+    }
     for (Py_ssize_t i = 0; i < count; i++) {
-        PyObject *item = PySequence_GetItem(list, i);
-        if (!item) { Py_DECREF(list); return -1; }
-        uint64_t before = (uint64_t)PyLong_AsUnsignedLongLongMask(item);
-        Py_DECREF(item);
+        uint64_t before = (uint64_t)PyLong_AsUnsignedLongLongMask(PyList_GET_ITEM(list, i));
         if (before == values[i]) continue;
         PyObject *v = PyLong_FromUnsignedLongLong(values[i]);
-        if (!v || PySequence_SetItem(list, i, v) < 0) { Py_XDECREF(v); Py_DECREF(list); return -1; }
-        Py_DECREF(v);
+        if (!v) { Py_DECREF(list); return -1; }
+        PyList_SetItem(list, i, v); /* steals v */
     }
     Py_DECREF(list);
-    return 0;
+    return PyErr_Occurred() ? -1 : 0;
 }
 
 /* push(hart, csr, reservation, with_pmp): the Python hart's state in (the

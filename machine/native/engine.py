@@ -40,7 +40,7 @@ class NativeEngine:
         bus = hart.bus
         self.core = _core.Core(bus.ram, bus.ram_base)
         self._watch_generation = -1
-        self._breakpoints: frozenset[int] = frozenset()
+        self._breakpoint_generation = -1
         bus.ram_changed_hooks.append(self._ram_changed)
         self.loops = LoopFinder(hart)
         self.idiom_loops = 0  # loops installed to run in bulk (tests check one ran)
@@ -72,9 +72,9 @@ class NativeEngine:
         if bus.watch_generation != self._watch_generation:
             self._watch_generation = bus.watch_generation
             self.core.set_watched(bus.watched_pages)
-        if hart.breakpoints != self._breakpoints:
-            self._breakpoints = frozenset(hart.breakpoints)
-            self.core.set_breakpoints(sorted(self._breakpoints))
+        if hart.breakpoint_generation != self._breakpoint_generation:
+            self._breakpoint_generation = hart.breakpoint_generation
+            self.core.set_breakpoints(sorted(hart.breakpoints))
 
     def _push(self, with_pmp: bool = False) -> None:
         hart = self.hart
