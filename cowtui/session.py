@@ -207,6 +207,9 @@ class Session:
         console = self.machine.console_text()
         rules = sorted({v.rule for v in self.tracker.violations})
         checks: list[tuple[str, bool]] = []
+        if s.stop_console and end != "stop" and error is None:
+            # the script or its stop text never came: what ran proves nothing about the rest
+            checks.append((f"the run reaches its stop text (it ended: {end})", False))
         for line in s.expect_console:
             checks.append((f"console shows {line!r}", line in console))
         if s.expect_violations is not None:

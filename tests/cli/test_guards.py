@@ -68,3 +68,15 @@ def test_ram_larger_than_phystop() -> None:
         "cowtui: --ram-mib is 256 MiB (RAM ends at 0x90000000) but the kernel frees frames only "
         "up to 0x87fb6000: its PHYSTOP is about 128 MiB; give it that RAM")]
     assert " end=ram-mismatch " in result.stdout.splitlines()[-1]
+
+
+def test_a_run_that_never_reaches_its_stop_text_fails(tmp_path: Path) -> None:
+    """The budget runs out before the stop text: no violation seen is no pass."""
+    path = write(tmp_path, "name: short\nkernel: teaching\nconsole:\n"
+                 "  - {wait: \"$ \", type: \"cowdemo\\n\"}\n"
+                 "stop: {console: never printed, instructions: 5000000}\n"
+                 "expect: {violations: []}\n")
+    result = run_cowtui("--headless", str(path))
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[-1].endswith(
+        " end=budget expectations: FAIL (the run reaches its stop text (it ended: budget))")
