@@ -17,6 +17,7 @@ from pathlib import Path
 
 from machine.introspect.events import Violation
 
+from .coverage import warning_line
 from .session import Session, Summary
 from .trace_text import summary_line, violation_line
 
@@ -65,6 +66,11 @@ def cases(session: Session, summary: Summary) -> list[Case]:
     return found
 
 
+def _warnings(session: Session) -> str:
+    """The run's warnings about what it could not check, as on stderr."""
+    return "\n".join(warning_line(gap) for gap in session.gaps())
+
+
 def junit_xml(session: Session, summary: Summary, seconds: float) -> bytes:
     """A JUnit XML report: one <testsuite> (the scenario), one <testcase> per case."""
     all_cases = cases(session, summary)
@@ -92,6 +98,8 @@ def junit_xml(session: Session, summary: Summary, seconds: float) -> bytes:
             if tag != "skipped":
                 child.text = case.detail
     ET.SubElement(suite, "system-out").text = summary_line(summary)
+    if warnings := _warnings(session):
+        ET.SubElement(suite, "system-err").text = warnings
     ET.indent(root)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
 
@@ -106,8 +114,9 @@ def gradescope_json(session: Session, summary: Summary, seconds: float) -> str:
                       "max_score": points,
                       "status": "passed" if case.status == "passed" else "failed",
                       "output": case.detail, "visibility": "visible"})
+    output = "\n".join(filter(None, [summary_line(summary), _warnings(session)]))
     results = {"score": sum(t["score"] for t in tests), "execution_time": round(seconds, 3),
-               "output": summary_line(summary), "stdout_visibility": "visible", "tests": tests}
+               "output": output, "stdout_visibility": "visible", "tests": tests}
     return json.dumps(results, indent=2) + "\n"
 
 

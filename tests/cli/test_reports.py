@@ -130,6 +130,9 @@ def test_rules_off_are_skipped_and_win_no_points(tmp_path: Path, hidden_refcount
                                "rule frame-leak checked": "skipped"}
     assert gradescope["score"] == 1
     assert [t["max_score"] for t in gradescope["tests"]] == [1, 0, 0, 0, 0]
+    warning = "cowtui: warning: no refcount array found: name it with --refcount-symbol NAME"
+    assert gradescope["output"].splitlines()[1].startswith(warning)
+    assert junit.find("testsuite/system-err").text.startswith(warning)
     assert all(t["output"].startswith("not checked: no refcount array found")
                for t in gradescope["tests"][1:])
 
