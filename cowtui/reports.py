@@ -45,24 +45,27 @@ def cases(session: Session, summary: Summary) -> list[Case]:
         found.append(Case("the run completes", "error", summary.error))
     violations = list(session.tracker.violations)
     console = session.machine.console_text()
-    for check, held in summary.expectations:
-        is_violations = check.startswith("violations") or check == "no violations"
-        if is_violations and summary.rules_off:  # it held only over the rules checked
+    for expectation in summary.expectations:
+        check = expectation.check
+        if expectation.kind == "violations" and summary.rules_off:  # held over the rules checked
             check = f"{check} ({len(summary.rules_off)} rules not checked)"
         if summary.error is not None:
             found.append(Case(check, "failed", f"not evaluated: {summary.error}"))
-        elif held:
+        elif expectation.held:
             found.append(Case(check, "passed"))
-        elif is_violations:
+        elif expectation.kind == "violations":
             found.append(Case(check, "failed", _violation_text(violations) or
                               "none of the expected violations fired"))
-        elif check.startswith("console"):
+        elif expectation.kind == "console":
             found.append(Case(check, "failed", "console (end):\n" + console[-CONSOLE_TAIL:]))
         else:
             found.append(Case(check, "failed", check))
+    reasons: dict[str, str] = {}          # a rule off for several reasons is one case
     for gap in session.gaps():
         for rule in gap.rules:
-            found.append(Case(f"rule {rule} checked", "skipped", f"not checked: {gap.reason}"))
+            reasons.setdefault(rule, gap.reason)
+    for rule in summary.rules_off:
+        found.append(Case(f"rule {rule} checked", "skipped", f"not checked: {reasons[rule]}"))
     return found
 
 

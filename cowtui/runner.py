@@ -218,7 +218,7 @@ class Runner:
             self._end_reported = True
             summary = session.summary("stop")
             verdict = "expectations hold" if summary.passed else "expectations FAIL: " + \
-                "; ".join(d for d, held in summary.expectations if not held)
+                "; ".join(e.check for e in summary.expectations if not e.held)
             return Stop("scenario-end", f"scenario '{session.scenario.name}' reached its end "
                         f"({verdict})")
         return None

@@ -31,20 +31,27 @@ from .scenario import Scenario, ScenarioError
 TRACE_EVENTS = (PageFault, FaultResolved, ProcessForked, ProcessExited, Violation)
 
 
+@dataclass(frozen=True)
+class Expectation:
+    check: str     # what was expected, as the summary and reports name it
+    held: bool
+    kind: str      # 'stop', 'console', 'violations' or 'faults'
+
+
 @dataclass
 class Summary:
     instructions: int
     faults: Counter
     frames_copied: int
     violations: list[str]
-    expectations: list[tuple[str, bool]]   # (description, held)
+    expectations: list[Expectation]
     end: str
     rules_off: list[str] = field(default_factory=list)  # rules this kernel let nobody check
     error: str | None = None     # why the run could not finish (interrupted, a fault storm)
 
     @property
     def passed(self) -> bool:
-        return self.error is None and all(held for _, held in self.expectations)
+        return self.error is None and all(e.held for e in self.expectations)
 
 
 BOOT_PROMPT = "$ "  # a boot snapshot is taken when the shell first prompts
@@ -206,26 +213,29 @@ class Session:
         s = self.scenario
         console = self.machine.console_text()
         rules = sorted({v.rule for v in self.tracker.violations})
-        checks: list[tuple[str, bool]] = []
+        checks: list[Expectation] = []
         if s.stop_console and end != "stop" and error is None:
             # the script or its stop text never came: what ran proves nothing about the rest
-            checks.append((f"the run reaches its stop text (it ended: {end})", False))
+            checks.append(Expectation(f"the run reaches its stop text (it ended: {end})", False,
+                                      "stop"))
         for line in s.expect_console:
-            checks.append((f"console shows {line!r}", line in console))
+            checks.append(Expectation(f"console shows {line!r}", line in console, "console"))
         if s.expect_violations is not None:
             wanted = set(s.expect_violations)
-            checks.append((f"violations == {sorted(wanted)}", set(rules) == wanted))
+            checks.append(Expectation(f"violations == {sorted(wanted)}", set(rules) == wanted,
+                                      "violations"))
         elif rules:
-            checks.append(("no violations", False))
+            checks.append(Expectation("no violations", False, "violations"))
         total = sum(self.outcomes.values())
         known = page_tables_known(self.view)  # else no fault's outcome can be told
         for outcome, expectation in s.expect_faults.items():
             count = total if outcome == "total" else self.outcomes[outcome]
             if known:
-                checks.append((f"faults {outcome} {expectation} (got {count})",
-                               expectation.holds(count)))
+                checks.append(Expectation(f"faults {outcome} {expectation} (got {count})",
+                                          expectation.holds(count), "faults"))
             else:
-                checks.append((f"faults {outcome} {expectation} (not checked: no page tables)",
-                               False))
+                checks.append(Expectation(
+                    f"faults {outcome} {expectation} (not checked: no page tables)", False,
+                    "faults"))
         return Summary(self.machine.icount, Counter(self.outcomes), self.outcomes["copied"],
                        rules, checks, end, rules_off(self.gaps()), error)

@@ -66,8 +66,7 @@ def summary_record(summary) -> dict:
             "faults": dict(sorted(summary.faults.items())),
             "frames_copied": summary.frames_copied, "violations": summary.violations,
             "rules_off": summary.rules_off, "end": summary.end, "error": summary.error,
-            "expectations": [{"check": check, "held": held}
-                             for check, held in summary.expectations],
+            "expectations": [{"check": e.check, "held": e.held} for e in summary.expectations],
             "passed": summary.passed}
 
 

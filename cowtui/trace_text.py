@@ -22,7 +22,7 @@ def violation_line(v: Violation) -> str:
 
 def summary_line(s: Summary) -> str:
     faults = " ".join(f"{k}={v}" for k, v in sorted(s.faults.items())) or "none"
-    failed = ([s.error] if s.error else []) + [d for d, held in s.expectations if not held]
+    failed = ([s.error] if s.error else []) + [e.check for e in s.expectations if not e.held]
     verdict = "pass" if s.passed else "FAIL (" + "; ".join(failed) + ")"
     return (f"summary: instructions={s.instructions} faults: {faults} "
             f"frames-copied={s.frames_copied} violations: {', '.join(s.violations) or 'none'} "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import signal
 import subprocess
 import xml.etree.ElementTree as ET
@@ -182,3 +183,21 @@ def test_reports_name_the_scenario_and_the_summary(tmp_path: Path, option: str) 
     assert result.stdout.splitlines()[-1] in text
     if option == "--junit":
         assert ET.fromstring(text.encode()).find("testsuite").get("name") == "forkexec"
+
+
+def test_a_rule_off_for_two_reasons_is_one_case(tmp_path: Path) -> None:
+    """No DWARF at all: no process table and no refcount array, nine rules off once each."""
+    objcopy = "riscv64-unknown-elf-objcopy"
+    if shutil.which(objcopy) is None:
+        pytest.skip(f"{objcopy} not installed")
+    kernel = tmp_path / "kernel"
+    subprocess.run([objcopy, "--strip-debug", str(REPO / "machine/guest/prebuilt/kernel.elf"),
+                    str(kernel)], check=True)
+    scenario = write(tmp_path, f"name: stripped\nkernel: {kernel}\n"
+                     f"disk: {REPO / 'machine/guest/prebuilt/fs.img'}\nconsole:\n"
+                     "  - {wait: \"$ \", type: \"cowdemo\\n\"}\nstop: {console: \"$ \"}\n"
+                     "expect: {violations: []}\n")
+    _, junit, gradescope = reports(tmp_path, str(scenario))
+    names = [c.get("name") for c in junit.iter("testcase")]
+    assert len(names) == len(set(names)) == 10
+    assert [t["name"] for t in gradescope["tests"]] == names
