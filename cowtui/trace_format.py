@@ -66,7 +66,8 @@ def summary_record(summary) -> dict:
             "faults": dict(sorted(summary.faults.items())),
             "frames_copied": summary.frames_copied, "violations": summary.violations,
             "rules_off": summary.rules_off, "end": summary.end, "error": summary.error,
-            "expectations": [{"check": e.check, "held": e.held} for e in summary.expectations],
+            "expectations": [{"check": e.check, "held": e.held, "kind": e.kind}
+                             for e in summary.expectations],
             "passed": summary.passed}
 
 

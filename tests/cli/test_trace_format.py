@@ -47,6 +47,8 @@ def test_every_record_has_the_fields_of_its_kind(copyout_trace) -> None:
         assert set(r) == FIELDS[r["event"]], r
         assert r["event"] == "summary" or isinstance(r["icount"], int)
     assert copyout_trace[-1]["event"] == "summary"
+    assert copyout_trace[-1]["expectations"] == [
+        {"check": "violations == ['shared-frame-written']", "held": True, "kind": "violations"}]
 
 
 def test_addresses_are_hex_strings(copyout_trace) -> None:
