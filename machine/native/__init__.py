@@ -7,13 +7,19 @@ install time); ``unavailable_reason()`` then says why in one line.
 
 from __future__ import annotations
 
+import importlib.util
+
 _reason: str | None = None
-try:
-    from . import _core  # noqa: F401
-    from .engine import NativeEngine
-except ImportError as error:  # built without a compiler, or a broken build
+if importlib.util.find_spec(f"{__name__}._core") is None:
     NativeEngine = None  # type: ignore[assignment,misc]
-    _reason = f"the C extension machine.native._core is missing ({error})"
+    _reason = ("the native core was not built (no working C compiler when cowtui was "
+               "installed; install one and reinstall for the fast engine)")
+else:
+    try:
+        from .engine import NativeEngine
+    except ImportError as error:  # a broken build
+        NativeEngine = None  # type: ignore[assignment,misc]
+        _reason = f"the native core does not load: {error}"
 
 
 def unavailable_reason() -> str | None:
