@@ -13,7 +13,7 @@ _reason: str | None = None
 if importlib.util.find_spec(f"{__name__}._core") is None:
     NativeEngine = None  # type: ignore[assignment,misc]
     _reason = ("the native core was not built (no working C compiler when cowtui was "
-               "installed; install one and reinstall for the fast engine)")
+               "installed; install one and reinstall cowtui to get it)")
 else:
     try:
         from .engine import NativeEngine
