@@ -43,6 +43,7 @@ BUNDLED_DIR = Path(__file__).parent / "scenarios"
 DEFAULT_SCENARIO = BUNDLED_DIR / "default.yaml"
 NEEDS_DISK = ("xv6 needs its file system image (the fs.img `make` builds next to kernel/); "
               "without it the kernel panics at boot")
+DISK_DRIVER = "virtio_disk_init"   # a kernel with this function reads a disk at boot
 
 
 class ScenarioError(ValueError):
@@ -228,11 +229,12 @@ def load_scenario(path: str | Path) -> Scenario:
     cow_bit = r.get("cow_bit", int, 8)
     if cow_bit not in (8, 9):
         raise r.fail("cow_bit", f"must be 8 or 9 (the PTE's RSW bits), got {cow_bit}")
+    origins = {key: r.where(key) for key in ("ram_mib", "refcount_symbol") if key in data}
+    origins["disk"] = r.where("disk")
     scenario = Scenario(name=name, path=path, kernel=kernel, disk=disk,
                         description=r.get("description", str, ""), ram_mib=ram,
                         refcount_symbol=r.get("refcount_symbol", str), cow_bit=cow_bit,
-                        origins={key: r.where(key) for key in ("ram_mib", "refcount_symbol")
-                                 if key in data})
+                        origins=origins)
     for i, step in enumerate(r.get("console", list, [])):
         if not isinstance(step, dict) or set(step) - {"wait", "type"} or "type" not in step \
                 or not isinstance(step.get("type"), str) \
@@ -290,12 +292,11 @@ def scenario_for_kernel(kernel: str | Path, disk: str | Path | None, ram_mib: in
     kernel = Path(kernel)
     if not kernel.is_file():
         raise ScenarioError(f"{kernel}: no such kernel file")
-    if disk is None:
-        raise ScenarioError(f"--kernel {kernel}: {NEEDS_DISK}: add --disk fs.img")
-    disk_path = Path(disk)
-    if not disk_path.is_file():
+    disk_path = Path(disk) if disk is not None else None
+    if disk_path is not None and not disk_path.is_file():
         raise ScenarioError(f"{disk_path}: no such disk image")
-    if problem := disk_problem(disk_path):
+    if disk_path is not None and (problem := disk_problem(disk_path)):
         raise ScenarioError(f"{disk_path}: {problem}")
     return Scenario(name=kernel.name, path=None, kernel=kernel, disk=disk_path,
-                    ram_mib=ram_mib, refcount_symbol=refcount_symbol, cow_bit=cow_bit)
+                    ram_mib=ram_mib, refcount_symbol=refcount_symbol, cow_bit=cow_bit,
+                    origins={"disk": f"--kernel {kernel}"})

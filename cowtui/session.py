@@ -26,7 +26,7 @@ from machine.introspect.tracker import Tracker
 from machine.machine import Machine, MachineConfig, RunResult
 
 from .coverage import CowBitWatch, Gap, gaps, page_tables_known, rules_off
-from .scenario import Scenario, ScenarioError
+from .scenario import DISK_DRIVER, NEEDS_DISK, Scenario, ScenarioError
 
 TRACE_EVENTS = (PageFault, FaultResolved, ProcessForked, ProcessExited, Violation)
 
@@ -72,6 +72,11 @@ class Session:
                                                  engine=s.engine))
         except (ElfError, ValueError, OSError) as error:
             raise ScenarioError(str(error).splitlines()[0]) from None
+        if s.disk is None and self.machine.kernel.symbol(DISK_DRIVER) is not None:
+            where = s.origins.get("disk", "disk")
+            fix = "add --disk fs.img" if where.startswith("--kernel") else \
+                "add disk: fs.img to the scenario"
+            raise ScenarioError(f"{where}: {NEEDS_DISK}: {fix}")
         self.restored_boot = False
         self.snapshot_notice: str | None = None
         self._snapshot_due = False

@@ -31,6 +31,15 @@ def test_kernel_without_disk() -> None:
         "next to kernel/); without it the kernel panics at boot: add --disk fs.img")
 
 
+def test_scenario_with_an_xv6_kernel_but_no_disk(tmp_path: Path) -> None:
+    """A kernel with a disk driver needs a disk; a bare-metal one (test_guards) does not."""
+    path = write(tmp_path, f"name: x\nkernel: {KERNEL}\n")
+    assert one_line_error(run_cowtui("--headless", str(path))) == (
+        f"cowtui: {path}: disk: xv6 needs its file system image (the fs.img `make` builds "
+        "next to kernel/); without it the kernel panics at boot: add disk: fs.img to the "
+        "scenario")
+
+
 def test_huge_disk_is_bad_input_not_a_panic(tmp_path: Path) -> None:
     disk = tmp_path / "fs.img"
     with open(disk, "wb") as image:   # sparse: 4 GiB that take no room
