@@ -7,6 +7,9 @@ fault: never a Python error.
 Watched pages: a store into a watched physical page (by the CPU or by device
 DMA) calls every ``write_hooks`` entry with (address, size, old, new). The
 hart keeps such pages out of its fast store path so that it sees each store.
+A page can also be watched in parts (``watch_physical_range``): then only a
+store that touches a watched byte range calls the hooks (the refcount fields
+of an array, not the spinlock beside them).
 """
 
 from __future__ import annotations
@@ -29,7 +32,9 @@ class Bus:
         self._device_bases: list[int] = []
         self._devices: list[MmioDevice] = []
         self.watched_pages: set[int] = set()
-        self.watch_generation = 0  # grows at every change of watched_pages
+        self.watch_generation = 0  # grows at every change of what is watched
+        # Pages watched only in parts: page -> the [start, end) byte ranges watched in it.
+        self.partial_watches: dict[int, list[tuple[int, int]]] = {}
         self.in_dma = False  # True while a device writes RAM (for MemoryWrite.by_dma)
         self.write_hooks: list[WriteHook] = []
         # Called with (address, length) after any RAM write that bypasses the
@@ -57,7 +62,9 @@ class Bus:
 
     # --- watching ---------------------------------------------------------
     def watch_physical_page(self, page_number: int) -> None:
-        if page_number not in self.watched_pages:
+        """Watch the whole page (a page watched in parts becomes wholly watched)."""
+        if page_number not in self.watched_pages or page_number in self.partial_watches:
+            self.partial_watches.pop(page_number, None)
             self.watched_pages.add(page_number)
             self.watch_generation += 1
             for hook in self.watch_changed_hooks:
@@ -66,7 +73,43 @@ class Bus:
     def unwatch_physical_page(self, page_number: int) -> None:
         if page_number in self.watched_pages:
             self.watched_pages.discard(page_number)
+            self.partial_watches.pop(page_number, None)
             self.watch_generation += 1
+
+    def watch_physical_range(self, start: int, end: int) -> None:
+        """Watch the bytes [start, end) (pages already wholly watched stay so)."""
+        new_page = False
+        for page in range(start >> PAGE_SHIFT, ((end - 1) >> PAGE_SHIFT) + 1):
+            if page in self.watched_pages and page not in self.partial_watches:
+                continue
+            low, high = max(start, page << PAGE_SHIFT), min(end, (page + 1) << PAGE_SHIFT)
+            self.partial_watches.setdefault(page, []).append((low, high))
+            new_page = new_page or page not in self.watched_pages
+            self.watched_pages.add(page)
+        self.watch_generation += 1
+        if new_page:
+            for hook in self.watch_changed_hooks:
+                hook()
+
+    def unwatch_physical_range(self, start: int, end: int) -> None:
+        for page in range(start >> PAGE_SHIFT, ((end - 1) >> PAGE_SHIFT) + 1):
+            ranges = self.partial_watches.get(page)
+            if ranges is None:
+                continue
+            ranges[:] = [(a, b) for a, b in ranges if b <= start or end <= a]
+            if not ranges:
+                del self.partial_watches[page]
+                self.watched_pages.discard(page)
+        self.watch_generation += 1
+
+    def watches(self, address: int, size: int) -> bool:
+        """Whether a store of ``size`` bytes at ``address`` touches watched bytes."""
+        for page in {address >> PAGE_SHIFT, (address + size - 1) >> PAGE_SHIFT}:
+            if page in self.watched_pages:
+                ranges = self.partial_watches.get(page)
+                if ranges is None or any(a < address + size and address < b for a, b in ranges):
+                    return True
+        return False
 
     # --- accesses ---------------------------------------------------------
     def load(self, address: int, size: int) -> int | None:
@@ -94,8 +137,8 @@ class Bus:
     def store_ram(self, address: int, size: int, value: int) -> None:
         offset = address - self.ram_base
         new = value.to_bytes(size, "little")
-        if address >> PAGE_SHIFT in self.watched_pages or \
-                (address + size - 1) >> PAGE_SHIFT in self.watched_pages:
+        if (address >> PAGE_SHIFT in self.watched_pages or (address + size - 1) >> PAGE_SHIFT
+                in self.watched_pages) and self.watches(address, size):
             old = int.from_bytes(self.ram[offset:offset + size], "little")
             self.ram[offset:offset + size] = new
             for hook in self.write_hooks:

@@ -360,6 +360,13 @@ class Machine:
     def unwatch_physical_page(self, page_number: int) -> None:
         self.bus.unwatch_physical_page(page_number)
 
+    def watch_physical_range(self, start: int, end: int) -> None:
+        """Stores into the bytes [start, end) become MemoryWrite events."""
+        self.bus.watch_physical_range(start, end)
+
+    def unwatch_physical_range(self, start: int, end: int) -> None:
+        self.bus.unwatch_physical_range(start, end)
+
     # --- symbols ---------------------------------------------------------------------
     def symbol(self, name: str) -> int | None:
         sym = self.kernel.symbol(name)

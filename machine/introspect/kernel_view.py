@@ -38,10 +38,12 @@ class ProcessInfo:
 @dataclass
 class RefcountArray:
     """Where the refcounts live: ``length`` counters, one per RAM frame, indexed
-    by (pa - KERNBASE) >> 12, ``stride`` bytes apart (a field of an array of
-    structs when it differs from ``element_size``). A kernel that allocates the
-    array at boot (``struct refcnt *refcnts``) has ``pointer`` set: ``address``
-    then follows the pointer's value (0 until the kernel sets it)."""
+    by (pa - base) >> 12, ``stride`` bytes apart (a field of an array of
+    structs when it differs from ``element_size``). ``base`` is KERNBASE, or 0
+    for an array big enough to be indexed by pa / PGSIZE (``int refcnt[PHYSTOP /
+    PGSIZE]``, as many students write it). A kernel that allocates the array at
+    boot (``struct refcnt *refcnts``) has ``pointer`` set: ``address`` then
+    follows the pointer's value (0 until the kernel sets it)."""
 
     name: str           # as found, e.g. "refcnt", "kmem.ref", "refcnts->refcnt"
     address: int        # base of element 0 (not counting field_offset)
@@ -51,12 +53,13 @@ class RefcountArray:
     stride: int = 0
     field_offset: int = 0
     pointer: int | None = None
+    base: int = KERNBASE
 
     def __post_init__(self) -> None:
         self.stride = self.stride or self.element_size
 
     def index_of(self, frame: int) -> int | None:
-        index = (frame - KERNBASE) >> 12
+        index = (frame - self.base) >> 12
         return index if 0 <= index < self.length and self.address else None
 
     def address_of(self, frame: int) -> int | None:
@@ -67,7 +70,10 @@ class RefcountArray:
         return self.address + index * self.stride + self.field_offset
 
     def frame_of(self, address: int) -> int:
-        return KERNBASE + ((address - self.address - self.field_offset) // self.stride << 12)
+        return self.frame_at((address - self.address - self.field_offset) // self.stride)
+
+    def frame_at(self, index: int) -> int:
+        return self.base + (index << 12)
 
     @property
     def end(self) -> int:
@@ -169,7 +175,9 @@ class KernelView:
         element = t.element.scalar if t.element.kind == "array" else t.element
         if element.kind not in ("base", "enum") or element.byte_size not in (1, 2, 4, 8):
             return None
-        return RefcountArray(name, address, element.byte_size, element.signed, t.length or 0)
+        length = t.length or 0
+        base = 0 if length * PAGE >= self.phystop else KERNBASE  # indexed by pa / PGSIZE
+        return RefcountArray(name, address, element.byte_size, element.signed, length, base=base)
 
     def _pointer_array(self, name: str) -> RefcountArray | None:
         """``T *name`` allocated at boot: an int array, or an array of structs
@@ -304,13 +312,18 @@ class KernelView:
         array = self.refcounts
         if array is None or not array.address:
             return None
-        data = self.machine.read_physical(array.address, array.length * array.stride)
+        skip = (KERNBASE - array.base) >> 12  # entries below RAM (an array indexed by pa)
+        count = array.length - skip
+        if count <= 0:
+            return None
+        data = self.machine.read_physical(array.address + skip * array.stride,
+                                          count * array.stride)
         if data is None:
             return None
         code = {1: "b", 2: "h", 4: "i", 8: "q"}[array.element_size]
         code = code if array.signed else code.upper()
         if array.stride == array.element_size:
-            return list(struct.unpack(f"<{array.length}{code}", data))
+            return list(struct.unpack(f"<{count}{code}", data))
         tail = array.stride - array.field_offset - array.element_size
         layout = f"<{array.field_offset}x{code}{tail}x"
         return [value for (value,) in struct.iter_unpack(layout, data)]

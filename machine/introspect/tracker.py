@@ -63,6 +63,7 @@ class Tracker:
         self.unmapped_held: dict[int, int] = {}  # frame -> refcount when first seen orphaned
         self._console_line = ""
         self._refcount_pages: set[int] = set()
+        self._refcount_ranges: list[tuple[int, int]] = []
         self._watch_refcounts()
         self.events.subscribe(MemoryWrite, self._on_write)
         self.events.subscribe(TrapTaken, self._on_trap)
@@ -98,17 +99,23 @@ class Tracker:
         return None
 
     def _watch_refcounts(self) -> None:
-        """Watch the pages the refcount array lies in (again, if it moved)."""
+        """Watch the refcount fields (again, if the array moved): only their
+        bytes, so a lock beside them or inside each element is no event."""
         array = self.view.refcounts
-        pages: set[int] = set()
+        ranges: list[tuple[int, int]] = []
         if array is not None and array.address:
-            pages = set(range(array.address >> 12, ((array.end - 1) >> 12) + 1))
-        for page in self._refcount_pages - pages:
-            if page << 12 not in self.table_pages:
-                self.machine.unwatch_physical_page(page)
-        for page in pages - self._refcount_pages:
-            self.machine.watch_physical_page(page)
-        self._refcount_pages = pages
+            if array.stride == array.element_size:
+                ranges = [(array.address, array.end)]
+            else:
+                ranges = [(array.element_address(i), array.element_address(i) + array.element_size)
+                          for i in range(array.length)]
+        for start, end in self._refcount_ranges:
+            self.machine.unwatch_physical_range(start, end)
+        for start, end in ranges:
+            self.machine.watch_physical_range(start, end)
+        self._refcount_ranges = ranges
+        self._refcount_pages = {page for start, end in ranges
+                                for page in range(start >> 12, ((end - 1) >> 12) + 1)}
 
     # --- rescans at quiescent points -----------------------------------------
     def rescan(self, initial: bool = False) -> None:
@@ -252,7 +259,7 @@ class Tracker:
                 old, new = (old ^ sign) - sign, (new ^ sign) - sign
             if old == new:
                 continue
-            frame = KERNBASE + (index << 12)
+            frame = array.frame_at(index)
             self.index.dirty.add(frame)
             self._publish(RefcountChanged(event.icount, frame, old, new, event.pc))
             if new < 0:

@@ -136,6 +136,7 @@ static const int INTERRUPT_PRIORITY[6] = {11, 3, 7, 9, 1, 5}; /* MEI MSI MTI SEI
 #define PAGE_WATCHED 1   /* stores become MemoryWrite events */
 #define PAGE_CODE 2      /* holds decoded instructions */
 #define PAGE_TABLE 4     /* a walk read a PTE from it: stores flush the TLBs */
+#define PAGE_PARTIAL 8   /* watched in parts: only stores touching a watched range are events */
 
 /* --- status and exits ---------------------------------------------------- */
 enum { ST_OK = 0, ST_EXCEPTION = 1, ST_FALLBACK = 2 };
@@ -188,6 +189,8 @@ typedef struct {
     uint64_t stop_at, py_deadline, chunk_end;
     struct Idiom *idioms;
     int nidioms;
+    uint64_t *ranges;        /* watched [start, end) pairs of PAGE_PARTIAL pages, sorted */
+    Py_ssize_t nranges;
     uint64_t *breakpoints;
     Py_ssize_t nbreakpoints;
     int resume_valid;
@@ -389,6 +392,26 @@ static void record_write(Hart *h, uint64_t pa, int size, uint64_t old, uint64_t 
     h->exit_args[3] = value;
 }
 
+/* Bus.watches: does a store of size bytes at pa touch watched bytes? */
+static int watched_bytes(const Hart *h, uint64_t pa, int size) {
+    uint64_t end = pa + (uint64_t)size;
+    for (int k = 0; k < 2; k++) {
+        uint64_t page = ((k ? end - 1 : pa) - h->ram_base) >> 12;
+        int flags = h->page_flags[page];
+        if (!(flags & PAGE_WATCHED)) continue;
+        if (!(flags & PAGE_PARTIAL)) return 1;
+        Py_ssize_t lo = 0, hi = h->nranges; /* the first range ending after pa */
+        while (lo < hi) {
+            Py_ssize_t mid = (lo + hi) / 2;
+            if (h->ranges[2 * mid + 1] <= pa) lo = mid + 1;
+            else hi = mid;
+        }
+        for (Py_ssize_t i = lo; i < h->nranges && h->ranges[2 * i] < end; i++)
+            if (pa < h->ranges[2 * i + 1]) return 1;
+    }
+    return 0;
+}
+
 /* memory.py store_physical for RAM (the caller checked pa is RAM). Returns
    the page's flags before the store. */
 static int store_ram(Hart *h, uint64_t pa, int size, uint64_t value) {
@@ -401,7 +424,7 @@ static int store_ram(Hart *h, uint64_t pa, int size, uint64_t value) {
     uint64_t last = (offset + (uint64_t)size - 1) >> 12;
     int flags = h->page_flags[page] | h->page_flags[last];
     uint8_t *p = h->ram + offset;
-    if ((flags & PAGE_WATCHED) && (h->wants & WANT_WRITE)) {
+    if ((flags & PAGE_WATCHED) && (h->wants & WANT_WRITE) && watched_bytes(h, pa, size)) {
         uint64_t old = read_le(p, size);
         write_le(p, size, value);
         record_write(h, pa, size, old, value);
@@ -1343,6 +1366,7 @@ static void core_dealloc(CoreObject *self) {
     free(h->page_flags);
     free(h->breakpoints);
     free(h->idioms);
+    free(h->ranges);
     if (self->has_ram) PyBuffer_Release(&self->ram);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
@@ -1513,11 +1537,27 @@ static PyObject *core_run(CoreObject *self, PyObject *args) {
                          (unsigned long long)h->icount);
 }
 
-static PyObject *core_set_watched(CoreObject *self, PyObject *arg) {
+/* set_watched(pages, ranges): the watched page numbers, and the sorted
+   flat [start, end, ...] byte ranges of the pages watched only in parts */
+static PyObject *core_set_watched(CoreObject *self, PyObject *args) {
+    PyObject *pages, *ranges;
+    if (!PyArg_ParseTuple(args, "OO", &pages, &ranges)) return NULL;
     Hart *h = &self->h;
-    PyObject *iter = PyObject_GetIter(arg);
+    PyObject *seq = PySequence_Fast(ranges, "ranges must be a sequence");
+    if (!seq) return NULL;
+    Py_ssize_t count = PySequence_Fast_GET_SIZE(seq) / 2;
+    uint64_t *list = count ? malloc((size_t)count * 2 * sizeof(uint64_t)) : NULL;
+    if (count && !list) { Py_DECREF(seq); return PyErr_NoMemory(); }
+    for (Py_ssize_t i = 0; i < 2 * count; i++)
+        list[i] = (uint64_t)PyLong_AsUnsignedLongLongMask(PySequence_Fast_GET_ITEM(seq, i));
+    Py_DECREF(seq);
+    if (PyErr_Occurred()) { free(list); return NULL; }
+    free(h->ranges);
+    h->ranges = list;
+    h->nranges = count;
+    PyObject *iter = PyObject_GetIter(pages);
     if (!iter) return NULL;
-    for (uint64_t p = 0; p < h->npages; p++) h->page_flags[p] &= ~PAGE_WATCHED;
+    for (uint64_t p = 0; p < h->npages; p++) h->page_flags[p] &= ~(PAGE_WATCHED | PAGE_PARTIAL);
     PyObject *item;
     uint64_t first = h->ram_base >> 12;
     while ((item = PyIter_Next(iter))) {
@@ -1527,6 +1567,12 @@ static PyObject *core_set_watched(CoreObject *self, PyObject *arg) {
     }
     Py_DECREF(iter);
     if (PyErr_Occurred()) return NULL;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        uint64_t start = list[2 * i], end = list[2 * i + 1];
+        for (uint64_t a = start & ~4095ULL; a < end; a += 4096)
+            if (a >= h->ram_base && a - h->ram_base < h->ram_size)
+                h->page_flags[(a - h->ram_base) >> 12] |= PAGE_PARTIAL;
+    }
     tlb_flush_stores(h);
     Py_RETURN_NONE;
 }
@@ -1685,7 +1731,7 @@ static PyMethodDef core_methods[] = {
     {"push", (PyCFunction)core_push, METH_VARARGS, "Copy the Python hart's state in."},
     {"pull", (PyCFunction)core_pull, METH_VARARGS, "Copy the state back; returns the reservation."},
     {"run", (PyCFunction)core_run, METH_VARARGS, "Run until a limit, a fallback, a breakpoint or an event."},
-    {"set_watched", (PyCFunction)core_set_watched, METH_O, "The watched physical page numbers."},
+    {"set_watched", (PyCFunction)core_set_watched, METH_VARARGS, "The watched pages and byte ranges."},
     {"set_breakpoints", (PyCFunction)core_set_breakpoints, METH_O, "Breakpoint physical addresses."},
     {"ram_changed", (PyCFunction)core_ram_changed, METH_VARARGS, "RAM written behind the core's back."},
     {"invalidate", (PyCFunction)core_invalidate, METH_NOARGS, "Drop every decoded op and translation."},

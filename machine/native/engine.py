@@ -71,7 +71,13 @@ class NativeEngine:
         bus, hart = self.hart.bus, self.hart
         if bus.watch_generation != self._watch_generation:
             self._watch_generation = bus.watch_generation
-            self.core.set_watched(bus.watched_pages)
+            merged: list[list[int]] = []  # sorted and disjoint, as the core's search needs
+            for start, end in sorted(r for rs in bus.partial_watches.values() for r in rs):
+                if merged and start <= merged[-1][1]:
+                    merged[-1][1] = max(merged[-1][1], end)
+                else:
+                    merged.append([start, end])
+            self.core.set_watched(bus.watched_pages, [v for r in merged for v in r])
         if hart.breakpoint_generation != self._breakpoint_generation:
             self._breakpoint_generation = hart.breakpoint_generation
             self.core.set_breakpoints(sorted(hart.breakpoints))
