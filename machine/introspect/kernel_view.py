@@ -213,15 +213,17 @@ class KernelView:
             found = self._array(name)
             if found is not None:
                 return found
-        # An integer array (or struct member array) with one entry per RAM frame;
+        # An integer array (or struct member array) with one entry per RAM frame,
+        # or one per page of the physical address space (indexed by pa / PGSIZE);
         # a char array only when its name says it counts (stack0 is 32 KiB of char).
+        lengths = (frames, self.phystop // PAGE)
         globals_ = list(self.kernel.global_variables())
         for name, var in globals_:
             candidates = [name] + [f"{name}.{m}" for m in var.type.members] \
                 if var.type.kind == "struct" else [name]
             for candidate in candidates:
                 found = self._array(candidate)
-                if found is None or found.length != frames:
+                if found is None or found.length not in lengths:
                     continue
                 if found.element_size >= 2 or any(w in candidate.lower()
                                                   for w in ("ref", "cnt", "count")):

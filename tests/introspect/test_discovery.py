@@ -47,6 +47,7 @@ VARIANTS = {
     "short-by-length": "-DREFCOUNT_NAME=frame_users -DREFCOUNT_TYPE=short",
     "hidden-refcount": "-DREFCOUNT_NAME=page_users -DREFCOUNT_LEN=40000",
     "cow-bit-9": "-DRSW_COW_BIT=9 -DREFCOUNT_NAME=pgref",
+    "indexed-by-pa": "-DREFCOUNT_BY_PA -DREFCOUNT_NAME=page_users",
     "cow-bit-9-text-bug": "-DRSW_COW_BIT=9 -DBUG_TEXT_BECOMES_WRITABLE",
     "clint-timer": "-DCLINT_TIMER",
 }
@@ -188,6 +189,19 @@ def test_refcount_array_found_by_length_and_type(kernels) -> None:
     array = s.view.refcounts
     assert array is not None and array.name == "frame_users"
     assert (array.length, array.element_size, array.signed) == (FRAMES, 2, True)
+    assert_cowdemo_worked(s)
+    assert_clean(s)
+
+
+def test_refcount_array_indexed_by_physical_address(kernels) -> None:
+    # int page_users[PHYSTOP / PGSIZE], indexed by pa / PGSIZE: found by its
+    # length, read with index 0 at physical address 0, and every rule holds.
+    assert "page_users" not in REFCOUNT_NAMES
+    s = run_cowdemo(kernels("indexed-by-pa"))
+    array = s.view.refcounts
+    assert array is not None and array.name == "page_users"
+    assert (array.length, array.base) == ((0x8000_0000 + (FRAMES << 12)) >> 12, 0)
+    assert s.view.refcount(0x8000_0000 + (FRAMES << 12) - 4096) is not None
     assert_cowdemo_worked(s)
     assert_clean(s)
 

@@ -15,7 +15,7 @@ extern char end[];   // first address after the kernel (kernel.ld)
 struct run {
   struct run *next;
 };
-#define FRAME(pa) (((uint64)(pa) - KERNBASE) >> PGSHIFT)
+#define FRAME(pa) (((uint64)(pa) - REFCOUNT_BASE) >> PGSHIFT)
 struct {
   struct spinlock lock;
   struct run *freelist;

@@ -25,6 +25,8 @@
 //   -DREFCOUNT_IN_KMEM      ... and is a field of kmem: kmem.NAME
 //   -DREFCOUNT_TYPE=T       its element type (int)
 //   -DREFCOUNT_LEN=N        its length (NFRAMES); it is still indexed by frame
+//   -DREFCOUNT_BY_PA        one entry per page of the physical address space,
+//                           indexed by pa / PGSIZE, as many students write it
 //   -DRSW_COW_BIT=9         PTE_COW is RSW bit 9, not 8 (riscv.h)
 //   -DCLINT_TIMER           xv6's timer before 2024, no Sstc: M-mode programs
 //                           the CLINT's mtimecmp and timervec (kernelvec.S)
@@ -32,6 +34,10 @@
 // A knob's code sits next to the code it replaces, without adding or removing
 // lines above existing code: DWARF records line numbers and columns, and
 // `make check-prebuilt` compares prebuilt/ byte for byte.
+#ifdef REFCOUNT_BY_PA
+#define REFCOUNT_BASE 0
+#define REFCOUNT_LEN (PHYSTOP / PGSIZE)
+#endif
 #if defined(REFCOUNT_NAME) || defined(REFCOUNT_IN_KMEM) || defined(REFCOUNT_TYPE) || \
     defined(REFCOUNT_LEN)
 #define REFCOUNT_KNOBS
@@ -53,4 +59,7 @@
 #endif
 #ifndef KMEM_REFCOUNT_FIELD
 #define KMEM_REFCOUNT_FIELD
+#endif
+#ifndef REFCOUNT_BASE
+#define REFCOUNT_BASE KERNBASE
 #endif
