@@ -1296,11 +1296,12 @@ exception:
     h->not_retired += 1;
     h->icount = n;
     h->exit_kind = EXIT_LIMIT; /* a store's event cannot survive its own fault */
+    this_pc = pc; /* the trapping instruction: the event's pc */
     pc = enter_trap(h, h->exc_cause, h->exc_tval, pc, 0);
     n += 1;
     if (h->exit_kind) {
         h->event_icount = n - 1;
-        h->event_pc = pc;
+        h->event_pc = this_pc;
         goto out;
     }
     goto look_around;
