@@ -177,6 +177,7 @@ class IdiomRunner:
         self.generic = generic
         self.ram = memory.bus.ram
         self.step_of = self.steps({})  # structural: the same on every call
+        self._last_loaded = b""  # what the last bulk iteration's load read
 
     def steps(self, values: dict[int, int]) -> dict[int, int] | None:
         return iteration_steps(self.shape)
@@ -215,10 +216,7 @@ class IdiomRunner:
             if final == "load":
                 load = shape.load
                 assert load is not None
-                address = at(load.address, done - 1)
-                offset = self.memory.current_reads[address >> 12] | (address & 4095)
-                value = int.from_bytes(self.ram[offset:offset + load.width], "little",
-                                       signed=load.signed)
+                value = int.from_bytes(self._last_loaded, "little", signed=load.signed)
                 x[r] = value & M64
             else:
                 x[r] = at(final, done - 1)  # type: ignore[arg-type]
@@ -328,6 +326,9 @@ class IdiomRunner:
                     break
                 first_load = lo if forward else lo - (count - 1) * width
                 lo_off = l_page | (first_load & 4095)
+                # the chunk's last load, read before any of its stores can clobber it
+                last = lo_off + (count - 1) * width if forward else lo_off
+                self._last_loaded = bytes(ram[last:last + width])
                 ram[so:so + count * width] = ram[lo_off:lo_off + count * width]
             done += count
         return done

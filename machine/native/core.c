@@ -992,8 +992,10 @@ static inline TlbEntry *tlb_hit(Hart *h, int access, uint64_t va) {
     return e->tag == (va >> 12) + 1 ? e : NULL;
 }
 
-/* Whole iterations as bulk copies or fills, page by page; returns how many. */
-static uint64_t idiom_bulk(Hart *h, const Idiom *d, const uint64_t *x, uint64_t total) {
+/* Whole iterations as bulk copies or fills, page by page; returns how many.
+   *loaded: the value the last iteration's load read (before its store). */
+static uint64_t idiom_bulk(Hart *h, const Idiom *d, const uint64_t *x, uint64_t total,
+                           uint64_t *loaded) {
     uint64_t width = (uint64_t)d->store_width;
     Affine s = affine(d, &d->store, x);
     uint64_t s_step = total > 1 ? s.step : width;
@@ -1042,7 +1044,10 @@ static uint64_t idiom_bulk(Hart *h, const Idiom *d, const uint64_t *x, uint64_t 
             TlbEntry *le = tlb_hit(h, LOAD, la);
             if (!le) break;
             uint64_t first_load = forward ? la : la - (count - 1) * width;
-            memmove(dst, h->ram + le->offset + (first_load & 4095), count * width);
+            const uint8_t *src = h->ram + le->offset + (first_load & 4095);
+            /* the chunk's last load, read before any of its stores can clobber it */
+            *loaded = read_le(forward ? src + (count - 1) * width : src, (int)width);
+            memmove(dst, src, count * width);
         }
         done += count;
     }
@@ -1061,7 +1066,8 @@ static int idiom_run(Hart *h, const Idiom *d, uint64_t *x, uint64_t *pc, uint64_
     if (!exits) return 0;
     uint64_t allowed = budget / (uint64_t)d->length;
     uint64_t total = exits < allowed ? exits : allowed;
-    uint64_t done = idiom_bulk(h, d, values, total);
+    uint64_t loaded = 0;
+    uint64_t done = idiom_bulk(h, d, values, total, &loaded);
     if (done == 0) return 0;
     for (int k = 0; k < d->nlive; k++) {
         int r = d->live[k];
@@ -1071,11 +1077,8 @@ static int idiom_run(Hart *h, const Idiom *d, uint64_t *x, uint64_t *pc, uint64_
         int r = d->final_reg[k];
         uint64_t value;
         if (d->final_is_load[k]) {
-            uint64_t address = at(affine(d, &d->load, values), done - 1);
-            TlbEntry *le = tlb_hit(h, LOAD, address);
-            uint64_t raw = read_le(h->ram + le->offset + (address & 4095), d->load_width);
-            if (d->load_signed) raw = (uint64_t)sext((int64_t)raw, 8 * d->load_width);
-            value = raw;
+            value = loaded;
+            if (d->load_signed) value = (uint64_t)sext((int64_t)value, 8 * d->load_width);
         } else {
             value = at(affine(d, &d->final[k], values), done - 1);
         }
