@@ -3,8 +3,9 @@
   python bench/engines.py            # everything (about a minute on a quiet machine)
   python bench/engines.py --quick    # loops only
 
-Prints, for the interpreter (interp), compiled blocks (blocks) and blocks
-with loop idioms (fast): MIPS on the memset / copy / list-walk loops under
+Prints, for the interpreter (interp), compiled blocks (blocks), blocks with
+loop idioms (fast) and the C core (native, with its idioms; and a row of the
+native core with idioms off, its plain interpretive speed): MIPS on the memset / copy / list-walk loops under
 Sv39; the teaching kernel's boot to the shell prompt and the default
 scenario, headless; and the cold and warm (boot snapshot) start of a session.
 Times are process CPU seconds (the best of a few runs), so another busy
@@ -35,13 +36,16 @@ def cpu_time(work, repeat: int = 3) -> float:
     return best
 
 
-def loop_mips(loop: str, engine: str) -> float:
+def loop_mips(loop: str, engine: str, idioms: bool = True) -> float:
     count = {"interp": 1_000_000, "blocks": 3_000_000, "native": 200_000_000}.get(engine, 3_000_000)
-    if engine == "fast" and loop != "listwalk":
-        count = 300_000_000  # idioms: effective instructions, the loop's own count
+    if engine in ("fast", "native") and idioms and loop != "listwalk":
+        count = 3_000_000_000  # idioms: effective instructions, the loop's own count
 
     def work() -> None:
         hart = build(loop, engine)
+        if engine == "native":
+            hart._engine_run()
+            hart.native.idioms = idioms
         hart.run(50_000)  # warm: decode, compile, fill the TLBs
         hart.run(count)
     return count / cpu_time(work) / 1e6
@@ -98,7 +102,8 @@ def main() -> None:
     print(f"{'':24s}" + "".join(f"{e:>12s}" for e in ENGINES))
     for loop in LOOPS:
         figures = [loop_mips(loop, e) for e in ENGINES]
-        print(f"{loop + ' loop (MIPS)':24s}" + "".join(f"{f:12.1f}" for f in figures))
+        print(f"{loop + ' loop (MIPS)':24s}" + "".join(f"{f:12.1f}" for f in figures)
+              + f"   native, idioms off: {loop_mips(loop, 'native', idioms=False):.1f}")
     if quick:
         return
     boots = [boot_seconds(e) for e in ENGINES]

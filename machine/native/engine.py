@@ -44,6 +44,7 @@ class NativeEngine:
         bus.ram_changed_hooks.append(self._ram_changed)
         self.loops = LoopFinder(hart)
         self.idiom_loops = 0  # loops installed to run in bulk (tests check one ran)
+        self.idioms = True    # False: run every loop instruction by instruction (benches)
 
     def _ram_changed(self, address: int, length: int) -> None:
         self.core.ram_changed(address, length)
@@ -146,7 +147,7 @@ class NativeEngine:
                     pulled = True
                     if kind == _core.EXIT_IDIOM:
                         self._python_caches_stale()
-                        encoded = self.loops.shape_at(args[0])
+                        encoded = self.loops.shape_at(args[0]) if self.idioms else None
                         if encoded is not None and core.install_idiom(args[1], encoded):
                             self.idiom_loops += 1
                     elif kind == _core.EXIT_BREAKPOINT:
