@@ -69,6 +69,9 @@ class Hart:
         self.observed: Callable[[], set[str]] | None = None
         self.observed_generation: Callable[[], int] = lambda: 0
         self.interpreter = Interpreter(self)
+        # Set by the native core's runs: the Python memory caches (decoded code,
+        # translations) may be stale until the next run of a Python engine.
+        self.python_caches_stale = False
         self._engines: dict[str, Callable[[int], None]] = {"interp": self.interpreter.run}
         self.engine = default_engine()
         self.translation_changed()
@@ -123,7 +126,10 @@ class Hart:
         self.idle_forever = False
         if self.breakpoint_hit is not None:  # continuing from a breakpoint stop
             self.resume_breakpoint, self.breakpoint_hit = self.breakpoint_hit, None
-        self._engine_run()(start + max_instructions)
+        run = self._engine_run()
+        if self.python_caches_stale and self.engine != "native":
+            self.native.python_caches_stale()  # it wrote RAM behind the Python caches
+        run(start + max_instructions)
         return self.icount - start
 
     ENGINES = ("interp", "blocks", "fast", "native")

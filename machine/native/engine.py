@@ -41,6 +41,8 @@ class NativeEngine:
         self.core = _core.Core(bus.ram, bus.ram_base)
         self._watch_generation = -1
         self._breakpoint_generation = -1
+        self._wants_key: tuple | None = None
+        self._wants_cached = 0
         bus.ram_changed_hooks.append(self._ram_changed)
         self.loops = LoopFinder(hart)
         self.idiom_loops = 0  # loops installed to run in bulk (tests check one ran)
@@ -91,12 +93,14 @@ class NativeEngine:
         hart = self.hart
         hart.memory.reservation = self.core.pull(hart, hart.csr)
 
-    def _python_caches_stale(self) -> None:
-        """The core wrote RAM the Python memory system has cached views of."""
+    def python_caches_stale(self) -> None:
+        """The core wrote RAM the Python memory system has cached views of:
+        drop them before Python executes an instruction."""
         memory = self.hart.memory
         for page in list(memory.code_pages):
             memory.invalidate_code(page)
         memory.flush()
+        self.hart.python_caches_stale = False
 
     # --- the loop ---------------------------------------------------------
     def run(self, stop_at: int) -> None:
@@ -108,7 +112,11 @@ class NativeEngine:
         hart = self.hart
         core = self.core
         generation = hart.observed_generation()
-        wants = self._wants()
+        key = (generation, len(hart.bus.write_hooks), id(hart.on_trap), id(hart.on_trap_return),
+               id(hart.on_satp_write), id(hart.on_sfence))
+        if key != self._wants_key:  # who observes what changes rarely: ask only then
+            self._wants_key, self._wants_cached = key, self._wants()
+        wants = self._wants_cached
         self._sync_sets()
         self._push(with_pmp=True)
         n = hart.icount
@@ -146,7 +154,7 @@ class NativeEngine:
                     self._pull()
                     pulled = True
                     if kind == _core.EXIT_IDIOM:
-                        self._python_caches_stale()
+                        self.python_caches_stale()
                         encoded = self.loops.shape_at(args[0]) if self.idioms else None
                         if encoded is not None and core.install_idiom(args[1], encoded):
                             self.idiom_loops += 1
@@ -167,7 +175,7 @@ class NativeEngine:
         finally:
             if not pulled:
                 self._pull()
-            self._python_caches_stale()
+            hart.python_caches_stale = True  # flushed when a Python engine runs next
 
     def _publish_write(self, icount: int, pc: int, args: tuple, after: int) -> None:
         """A store into a watched page: its hooks, with the store's count and pc."""
@@ -182,7 +190,7 @@ class NativeEngine:
         """The interpreter executes the instruction at hart.pc, synced.
         False if it was a WFI that nothing can wake."""
         hart = self.hart
-        self._python_caches_stale()
+        self.python_caches_stale()
         memory = hart.memory
         pc, n = hart.pc, hart.icount
         interpreter = hart.interpreter
