@@ -35,6 +35,7 @@ class Bus:
         self.watch_generation = 0  # grows at every change of what is watched
         # Pages watched only in parts: page -> the [start, end) byte ranges watched in it.
         self.partial_watches: dict[int, list[tuple[int, int]]] = {}
+        self.range_generation = 0  # grows at every change of partial_watches
         self.in_dma = False  # True while a device writes RAM (for MemoryWrite.by_dma)
         self.write_hooks: list[WriteHook] = []
         # Called with (address, length) after any RAM write that bypasses the
@@ -64,7 +65,8 @@ class Bus:
     def watch_physical_page(self, page_number: int) -> None:
         """Watch the whole page (a page watched in parts becomes wholly watched)."""
         if page_number not in self.watched_pages or page_number in self.partial_watches:
-            self.partial_watches.pop(page_number, None)
+            if self.partial_watches.pop(page_number, None) is not None:
+                self.range_generation += 1
             self.watched_pages.add(page_number)
             self.watch_generation += 1
             for hook in self.watch_changed_hooks:
@@ -73,7 +75,8 @@ class Bus:
     def unwatch_physical_page(self, page_number: int) -> None:
         if page_number in self.watched_pages:
             self.watched_pages.discard(page_number)
-            self.partial_watches.pop(page_number, None)
+            if self.partial_watches.pop(page_number, None) is not None:
+                self.range_generation += 1
             self.watch_generation += 1
 
     def watch_physical_range(self, start: int, end: int) -> None:
@@ -87,6 +90,7 @@ class Bus:
             new_page = new_page or page not in self.watched_pages
             self.watched_pages.add(page)
         self.watch_generation += 1
+        self.range_generation += 1
         if new_page:
             for hook in self.watch_changed_hooks:
                 hook()
@@ -101,6 +105,7 @@ class Bus:
                 del self.partial_watches[page]
                 self.watched_pages.discard(page)
         self.watch_generation += 1
+        self.range_generation += 1
 
     def watches(self, address: int, size: int) -> bool:
         """Whether a store of ``size`` bytes at ``address`` touches watched bytes."""

@@ -1541,13 +1541,45 @@ static PyObject *core_run(CoreObject *self, PyObject *args) {
                          (unsigned long long)h->icount);
 }
 
-/* set_watched(pages, ranges): the watched page numbers, and the sorted
-   flat [start, end, ...] byte ranges of the pages watched only in parts */
-static PyObject *core_set_watched(CoreObject *self, PyObject *args) {
-    PyObject *pages, *ranges;
-    if (!PyArg_ParseTuple(args, "OO", &pages, &ranges)) return NULL;
+/* watch_pages(pages, on): set or clear the watched flag of these page numbers */
+static PyObject *core_watch_pages(CoreObject *self, PyObject *args) {
+    PyObject *pages;
+    int on;
+    if (!PyArg_ParseTuple(args, "Op", &pages, &on)) return NULL;
     Hart *h = &self->h;
-    PyObject *seq = PySequence_Fast(ranges, "ranges must be a sequence");
+    PyObject *iter = PyObject_GetIter(pages);
+    if (!iter) return NULL;
+    PyObject *item;
+    uint64_t first = h->ram_base >> 12;
+    while ((item = PyIter_Next(iter))) {
+        uint64_t page = (uint64_t)PyLong_AsUnsignedLongLongMask(item);
+        Py_DECREF(item);
+        if (page < first || page - first >= h->npages) continue;
+        if (on) h->page_flags[page - first] |= PAGE_WATCHED;
+        else h->page_flags[page - first] &= ~PAGE_WATCHED;
+    }
+    Py_DECREF(iter);
+    if (PyErr_Occurred()) return NULL;
+    if (on) tlb_flush_stores(h);
+    Py_RETURN_NONE;
+}
+
+static void mark_partial(Hart *h, int on) {
+    for (Py_ssize_t i = 0; i < h->nranges; i++) {
+        uint64_t start = h->ranges[2 * i], end = h->ranges[2 * i + 1];
+        for (uint64_t a = start & ~4095ULL; a < end; a += 4096) {
+            if (a < h->ram_base || a - h->ram_base >= h->ram_size) continue;
+            uint8_t *flags = &h->page_flags[(a - h->ram_base) >> 12];
+            *flags = on ? (uint8_t)(*flags | PAGE_PARTIAL) : (uint8_t)(*flags & ~PAGE_PARTIAL);
+        }
+    }
+}
+
+/* set_ranges(flat): the sorted, disjoint [start, end, ...] byte ranges of the
+   pages watched only in parts */
+static PyObject *core_set_ranges(CoreObject *self, PyObject *arg) {
+    Hart *h = &self->h;
+    PyObject *seq = PySequence_Fast(arg, "ranges must be a sequence");
     if (!seq) return NULL;
     Py_ssize_t count = PySequence_Fast_GET_SIZE(seq) / 2;
     uint64_t *list = count ? malloc((size_t)count * 2 * sizeof(uint64_t)) : NULL;
@@ -1556,27 +1588,11 @@ static PyObject *core_set_watched(CoreObject *self, PyObject *args) {
         list[i] = (uint64_t)PyLong_AsUnsignedLongLongMask(PySequence_Fast_GET_ITEM(seq, i));
     Py_DECREF(seq);
     if (PyErr_Occurred()) { free(list); return NULL; }
+    mark_partial(h, 0);
     free(h->ranges);
     h->ranges = list;
     h->nranges = count;
-    PyObject *iter = PyObject_GetIter(pages);
-    if (!iter) return NULL;
-    for (uint64_t p = 0; p < h->npages; p++) h->page_flags[p] &= ~(PAGE_WATCHED | PAGE_PARTIAL);
-    PyObject *item;
-    uint64_t first = h->ram_base >> 12;
-    while ((item = PyIter_Next(iter))) {
-        uint64_t page = (uint64_t)PyLong_AsUnsignedLongLongMask(item);
-        Py_DECREF(item);
-        if (page >= first && page - first < h->npages) h->page_flags[page - first] |= PAGE_WATCHED;
-    }
-    Py_DECREF(iter);
-    if (PyErr_Occurred()) return NULL;
-    for (Py_ssize_t i = 0; i < count; i++) {
-        uint64_t start = list[2 * i], end = list[2 * i + 1];
-        for (uint64_t a = start & ~4095ULL; a < end; a += 4096)
-            if (a >= h->ram_base && a - h->ram_base < h->ram_size)
-                h->page_flags[(a - h->ram_base) >> 12] |= PAGE_PARTIAL;
-    }
+    mark_partial(h, 1);
     tlb_flush_stores(h);
     Py_RETURN_NONE;
 }
@@ -1735,7 +1751,8 @@ static PyMethodDef core_methods[] = {
     {"push", (PyCFunction)core_push, METH_VARARGS, "Copy the Python hart's state in."},
     {"pull", (PyCFunction)core_pull, METH_VARARGS, "Copy the state back; returns the reservation."},
     {"run", (PyCFunction)core_run, METH_VARARGS, "Run until a limit, a fallback, a breakpoint or an event."},
-    {"set_watched", (PyCFunction)core_set_watched, METH_VARARGS, "The watched pages and byte ranges."},
+    {"watch_pages", (PyCFunction)core_watch_pages, METH_VARARGS, "Watch or unwatch these pages."},
+    {"set_ranges", (PyCFunction)core_set_ranges, METH_O, "The watched byte ranges of partly watched pages."},
     {"set_breakpoints", (PyCFunction)core_set_breakpoints, METH_O, "Breakpoint physical addresses."},
     {"ram_changed", (PyCFunction)core_ram_changed, METH_VARARGS, "RAM written behind the core's back."},
     {"invalidate", (PyCFunction)core_invalidate, METH_NOARGS, "Drop every decoded op and translation."},

@@ -39,7 +39,8 @@ class NativeEngine:
         self.hart = hart
         bus = hart.bus
         self.core = _core.Core(bus.ram, bus.ram_base)
-        self._watch_generation = -1
+        self._watch_generation = self._range_generation = -1
+        self._watched: frozenset[int] = frozenset()
         self._breakpoint_generation = -1
         self._wants_key: tuple | None = None
         self._wants_cached = 0
@@ -71,16 +72,24 @@ class NativeEngine:
         return wants
 
     def _sync_sets(self) -> None:
+        """Tell the core what changed in the watched pages and ranges and the
+        breakpoints (handlers change watches often: only the difference goes)."""
         bus, hart = self.hart.bus, self.hart
         if bus.watch_generation != self._watch_generation:
             self._watch_generation = bus.watch_generation
+            now = frozenset(bus.watched_pages)
+            self.core.watch_pages(self._watched - now, False)
+            self.core.watch_pages(now - self._watched, True)
+            self._watched = now
+        if bus.range_generation != self._range_generation:
+            self._range_generation = bus.range_generation
             merged: list[list[int]] = []  # sorted and disjoint, as the core's search needs
             for start, end in sorted(r for rs in bus.partial_watches.values() for r in rs):
                 if merged and start <= merged[-1][1]:
                     merged[-1][1] = max(merged[-1][1], end)
                 else:
                     merged.append([start, end])
-            self.core.set_watched(bus.watched_pages, [v for r in merged for v in r])
+            self.core.set_ranges([v for r in merged for v in r])
         if hart.breakpoint_generation != self._breakpoint_generation:
             self._breakpoint_generation = hart.breakpoint_generation
             self.core.set_breakpoints(sorted(hart.breakpoints))
