@@ -94,7 +94,7 @@ stop:
 """)
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "cowtui.cli", "--headless", "--engine", engine,
-                           str(scenario)], capture_output=True, text=True)
+                           str(scenario)], capture_output=True, text=True, check=False)
     summary = next((line for line in reversed(done.stdout.splitlines())
                     if line.startswith("summary")), done.stderr.strip()[-200:])
     return time.perf_counter() - start, summary

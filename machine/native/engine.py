@@ -35,7 +35,7 @@ NO_DEADLINE = (1 << 64) - 1
 
 
 class NativeEngine:
-    def __init__(self, hart: "Hart") -> None:
+    def __init__(self, hart: Hart) -> None:
         self.hart = hart
         bus = hart.bus
         self.core = _core.Core(bus.ram, bus.ram_base)

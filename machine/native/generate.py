@@ -28,6 +28,7 @@ import ast
 import inspect
 import sys
 from pathlib import Path
+from typing import ClassVar
 
 from ..isa import arith
 from ..isa.decoder import ALL_SPECS, BY_NAME, _bucket_key
@@ -83,9 +84,9 @@ class Translator:
             return self.names[node.id]
         raise NotImplementedError(f"unknown name {node.id}")
 
-    _BINOPS = {ast.Add: "ADD", ast.Sub: "SUB", ast.Mult: "MUL", ast.LShift: "SHL",
+    _BINOPS: ClassVar[dict] = {ast.Add: "ADD", ast.Sub: "SUB", ast.Mult: "MUL", ast.LShift: "SHL",
                ast.FloorDiv: "FLOORDIV", ast.Mod: "MOD"}
-    _PLAIN = {ast.RShift: ">>", ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^"}
+    _PLAIN: ClassVar[dict] = {ast.RShift: ">>", ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^"}
 
     def e_BinOp(self, node: ast.BinOp) -> str:
         left, right = self.expr(node.left), self.expr(node.right)
@@ -106,7 +107,7 @@ class Translator:
             return f"((I)!({operand}))"
         raise NotImplementedError(ast.dump(node.op))
 
-    _COMPARE = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">",
+    _COMPARE: ClassVar[dict] = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">",
                 ast.GtE: ">="}
 
     def e_Compare(self, node: ast.Compare) -> str:
@@ -383,4 +384,4 @@ if __name__ == "__main__":
     main()
 
 
-__all__ = ["sources", "OUTPUTS", "FIELDS"]
+__all__ = ["FIELDS", "OUTPUTS", "sources"]

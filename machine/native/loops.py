@@ -68,7 +68,7 @@ def encode(shape) -> tuple[int, ...] | None:
 class LoopFinder:
     """Answers the core's idiom queries for one hart."""
 
-    def __init__(self, hart: "Hart") -> None:
+    def __init__(self, hart: Hart) -> None:
         self.hart = hart
         self.scanner = BlockCompiler(hart, hart.interpreter, idioms=True)
 

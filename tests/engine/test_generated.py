@@ -37,6 +37,7 @@ def test_the_generated_decoder_agrees_with_the_python_one() -> None:
     import random
 
     import pytest
+
     from machine.native import NativeEngine
     if NativeEngine is None:
         pytest.skip("the native core is not built")

@@ -7,8 +7,8 @@ import pytest
 
 from machine.bus import Bus
 from machine.hart import Hart
-from machine.native import NativeEngine
 from machine.isa.asm import assemble
+from machine.native import NativeEngine
 from machine.trap import SUPERVISOR
 from tests.support.sv39 import PTE_A, PTE_D, RWX, PageTableBuilder
 
@@ -78,8 +78,8 @@ def idiom_loops(hart: Hart) -> int:
 def run_both(code: str, regs: dict[int, int], steps: int, engine: str = "fast",
              **options) -> tuple[Hart, Hart, list, list]:
     results = []
-    for engine in ("interp", engine):
-        hart = build(engine, code, regs, **options)
+    for name in ("interp", engine):
+        hart = build(name, code, regs, **options)
         writes: list = []
         hart.bus.write_hooks.append(lambda a, s, o, n, w=writes, h=hart: w.append((a, s, o, n)))
         hart.run(steps)
