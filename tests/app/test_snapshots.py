@@ -22,6 +22,10 @@ def test_pte_inspector_on_a_shared_page(snap_compare):
         await pilot.press("f")
         await finish_run(pilot)
         pilot.app.inspect(3, 0x3000)   # the parent's page, shared with the child
+        # The inspector narrows the panes beside it: let their tables lay out
+        # again at the new width before the screenshot.
+        await pilot.pause()
+        await pilot.wait_for_scheduled_animations()
         await pilot.pause()
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
