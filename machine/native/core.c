@@ -179,9 +179,9 @@ typedef struct {
     int status;
     uint64_t exc_cause, exc_tval;
     int recheck;
-    int fallback_store;
+    int fallback_store;      /* the fallback was a store: RAM may change behind us */
     uint64_t deferred[16];   /* code pages a store hit, invalidated after it */
-    int ndeferred;      /* the fallback was a store: RAM may change behind us */
+    int ndeferred;
     int wants;
     int exit_kind;
     uint64_t exit_args[5];

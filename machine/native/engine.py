@@ -155,11 +155,9 @@ class NativeEngine:
                     if hart.stop_requested or hart.bus.watch_generation != self._watch_generation \
                             or hart.observed_generation() != generation:
                         break
-                if kind == _core.EXIT_WRITE:
-                    pass
-                elif kind == _core.EXIT_LIMIT:
+                if kind == _core.EXIT_LIMIT:
                     hart.icount = n  # for the devices' clock (the CLINT reads it)
-                else:
+                elif kind != _core.EXIT_WRITE:  # watched stores were published above
                     self._pull()
                     pulled = True
                     if kind == _core.EXIT_IDIOM:
@@ -240,12 +238,7 @@ class NativeEngine:
             elif kind == _core.EXIT_SATP:
                 if hart.on_satp_write is not None:
                     hart.on_satp_write(args[0])
-            elif kind == _core.EXIT_SFENCE:
-                if hart.on_sfence is not None:
-                    hart.on_sfence()
-            elif kind == _core.EXIT_WRITE:
-                address, size, old, new = args[:4]
-                for hook in hart.bus.write_hooks:
-                    hook(address, size, old, new)
+            elif kind == _core.EXIT_SFENCE and hart.on_sfence is not None:
+                hart.on_sfence()
         finally:
             hart.icount, hart.pc = after_icount, after_pc

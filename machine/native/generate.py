@@ -51,9 +51,8 @@ def c_ident(name: str) -> str:
 class Translator:
     """Python snippet statements -> C statements over 128-bit values."""
 
-    def __init__(self, names: dict[str, str], length: int | None = None) -> None:
+    def __init__(self, names: dict[str, str]) -> None:
         self.names = names   # snippet name -> C expression (already of type I)
-        self.length = length
         self.lines: list[str] = []
         self.locals: set[str] = set()
         self.temp = 0
@@ -215,7 +214,7 @@ class Translator:
             raise NotImplementedError(ast.dump(node))
 
 
-def instruction_names(length: int) -> dict[str, str]:
+def instruction_names() -> dict[str, str]:
     names = {"RS1": "(I)x[op->rs1]", "RS2": "(I)x[op->rs2]", "PC": "(I)pc",
              "NEXT": "((I)pc + op->len)", "INSN": "(I)op->insn"}
     names.update({name: f"(I)op->{name}" for name in OPERANDS})
@@ -224,7 +223,7 @@ def instruction_names(length: int) -> dict[str, str]:
 
 def execute_case(spec: InstructionSpec) -> tuple[str, str | None]:
     """The ``case`` of one base instruction, and its AMO update function if any."""
-    translator = Translator(instruction_names(4))
+    translator = Translator(instruction_names())
     translator.amo_body = None  # type: ignore[attr-defined]
     for node in ast.parse(spec.semantics or "pass").body:
         translator.statement(node)
