@@ -2,7 +2,7 @@
 
 Threading: exactly one thread drives the machine at a time. While a run is
 under way that is the worker (``_run_worker``), which hands the UI coalesced
-snapshots (the latest replaces any not yet shown; at most 20 a second) and a
+view states (the latest replaces any not yet shown; at most 20 a second) and a
 final one when it stops. While paused, the UI thread steps the machine and
 reads it directly, which keeps a single step cheap.
 """
@@ -33,7 +33,7 @@ from .history import PteHistory
 from .pte_details import pte_details
 from .runner import Goal, Runner, Stop
 from .session import Session
-from .snapshot import Snapshot, SnapshotBuilder
+from .view_state import ViewState, ViewStateBuilder
 from .widgets.banner import ViolationBanner
 from .widgets.console import ConsoleView
 from .widgets.cpu import CpuView
@@ -48,15 +48,15 @@ from .widgets.pte_list import PteList
 from .widgets.status_bar import StatusBar
 
 
-class SnapshotReady(Message):
-    """The worker left a newer snapshot in ``app._latest`` (carries nothing,
+class ViewStateReady(Message):
+    """The worker left a newer view state in ``app._latest`` (carries nothing,
     so a slow UI skips straight to the newest)."""
 
 
 class RunEnded(Message):
-    def __init__(self, stop: Stop, snapshot: Snapshot) -> None:
+    def __init__(self, stop: Stop, view_state: ViewState) -> None:
         super().__init__()
-        self.stop, self.snapshot = stop, snapshot
+        self.stop, self.view_state = stop, view_state
 
 
 def _key(key: str, action: str, description: str, tooltip: str, show: bool = True) -> Binding:
@@ -95,10 +95,10 @@ class CowtuiApp(App):
         self.stable = stable
         self.history = PteHistory(session.machine.events)
         self.runner = Runner(session, self.history)
-        self.builder = SnapshotBuilder(session, self.history)
+        self.builder = ViewStateBuilder(session, self.history)
         self.cow_bit = session.view.cow_bit
-        self.snapshot: Snapshot | None = None
-        self._latest: Snapshot | None = None
+        self.view_state: ViewState | None = None
+        self._latest: ViewState | None = None
         self._posted = False
         self.running = False
         self.goal: Goal | None = None
@@ -155,9 +155,9 @@ class CowtuiApp(App):
                 yield SystemCommand(f"{binding.description} ({binding.key})", binding.tooltip,
                                     lambda action=binding.action: self.run_action(action))
 
-    # --- showing a snapshot -------------------------------------------------------------------
-    def apply(self, snap: Snapshot) -> None:
-        self.snapshot = snap
+    # --- showing a view state -------------------------------------------------------------------
+    def apply(self, snap: ViewState) -> None:
+        self.view_state = snap
         now = time.monotonic()
         # While running, the tall panes (processes, page table, CPU) follow at
         # a slower pace: repainting a tall pane repaints every pane beside it,
@@ -183,13 +183,13 @@ class CowtuiApp(App):
         self.show_status()
 
     def show_page_table(self) -> None:
-        if self.snapshot is not None:
-            space = self.snapshot.spaces.get(self.selected_pid) \
+        if self.view_state is not None:
+            space = self.view_state.spaces.get(self.selected_pid) \
                 if self.selected_pid is not None else None
             self.query_one(PageTablePane).show(space, self.cow_bit)
 
     def show_status(self) -> None:
-        snap = self.snapshot
+        snap = self.view_state
         if snap is None:
             return
         if self.running:
@@ -207,7 +207,7 @@ class CowtuiApp(App):
         self.query_one(StatusBar).show(snap.icount, state, detail, mips, process,
                                        self.session.scenario.name)
 
-    def on_snapshot_ready(self, _: SnapshotReady) -> None:
+    def on_view_state_ready(self, _: ViewStateReady) -> None:
         self._posted = False
         snap = self._latest
         if snap is not None and self.running:
@@ -226,9 +226,9 @@ class CowtuiApp(App):
         self.runner.wake()
 
     def on_frame_grid_pointed(self, event: FrameGrid.Pointed) -> None:
-        if event.clicked and event.frame is not None and self.snapshot is not None:
+        if event.clicked and event.frame is not None and self.view_state is not None:
             # a click on a user frame shows a process that maps it
-            users = self.snapshot.frames.mappings.get(event.frame, ())
+            users = self.view_state.frames.mappings.get(event.frame, ())
             if users and all(pid != self.selected_pid for pid, _, _ in users):
                 self.selected_pid = users[0][0]
                 self.query_one(ProcessTable).select(self.selected_pid)
@@ -247,7 +247,7 @@ class CowtuiApp(App):
             return
         self.running = True
         self.goal = goal
-        self.before_registers = self.snapshot.cpu.registers if self.snapshot else None
+        self.before_registers = self.view_state.cpu.registers if self.view_state else None
         self.query_one(ViolationBanner).dismiss()
         self.show_status()
         self._run_worker(goal)
@@ -261,7 +261,7 @@ class CowtuiApp(App):
                 return          # the UI has not shown the last one: never queue up
             self._latest = self.builder.build(running=True, idle=idle, mips=self.runner.mips)
             self._posted = True
-            self.post_message(SnapshotReady())
+            self.post_message(ViewStateReady())
 
         try:
             stop = self.runner.run(goal, publish, lambda: worker.is_cancelled)
@@ -273,9 +273,9 @@ class CowtuiApp(App):
     def on_run_ended(self, event: RunEnded) -> None:
         self.running = False
         self.goal = None
-        self.stopped(event.stop, event.snapshot)
+        self.stopped(event.stop, event.view_state)
 
-    def stopped(self, stop: Stop, snap: Snapshot) -> None:
+    def stopped(self, stop: Stop, snap: ViewState) -> None:
         """A run or step ended: show where, and why."""
         self.last_stop = stop
         self.stop_message = stop.message
@@ -302,9 +302,9 @@ class CowtuiApp(App):
             v, m.symbol_at(v.pc), f"{source[0]}:{source[1]}" if source else None, instruction,
             more)
         frames = list(v.frames)
-        if v.ptes and self.snapshot is not None:
+        if v.ptes and self.view_state is not None:
             pid, va = v.ptes[0]
-            space = self.snapshot.spaces.get(pid)
+            space = self.view_state.spaces.get(pid)
             if space is not None:
                 self.selected_pid = pid
                 self.query_one(ProcessTable).select(pid)
@@ -323,7 +323,7 @@ class CowtuiApp(App):
         if self.running:
             self.notify("running: space pauses first", severity="warning", timeout=3)
             return
-        self.before_registers = self.snapshot.cpu.registers if self.snapshot else None
+        self.before_registers = self.view_state.cpu.registers if self.view_state else None
         self.query_one(ViolationBanner).dismiss()
         stop = self.runner.step()
         self.stopped(stop, self.builder.build(running=False))
@@ -387,8 +387,8 @@ class CowtuiApp(App):
                 self.breakpoints.add(address)
                 m.add_breakpoint(address)
                 self.notify(f"breakpoint set at {name} ({address:#x})", timeout=4)
-            if self.snapshot is not None:
-                self.query_one(CpuView).show(self.snapshot.cpu, self.before_registers,
+            if self.view_state is not None:
+                self.query_one(CpuView).show(self.view_state.cpu, self.before_registers,
                                              self.breakpoints)
 
         self.push_screen(Prompt("Breakpoint", "symbol, file:line or address "
@@ -411,7 +411,7 @@ class CowtuiApp(App):
                                 "(e.g. 0x1000 or 0x1000 4)"), done)
 
     def go_to(self, pid: int | None, va: int) -> bool:
-        space = self.snapshot.spaces.get(pid) if self.snapshot and pid is not None else None
+        space = self.view_state.spaces.get(pid) if self.view_state and pid is not None else None
         row = space.leaf(va) if space else None
         if row is None:
             self.notify(f"va {va:#x} is not mapped in pid {pid}", severity="warning", timeout=4)
@@ -440,9 +440,9 @@ class CowtuiApp(App):
         self.inspect(pte_list.pid, int(option.id.rsplit("-", 1)[1], 16))
 
     def inspect(self, pid: int, va: int) -> None:
-        if self.snapshot is None:
+        if self.view_state is None:
             return
-        details = pte_details(self.session, self.history, self.snapshot.frames, pid, va)
+        details = pte_details(self.session, self.history, self.view_state.frames, pid, va)
         if details is None:
             self.notify(f"pid {pid} has no page table now", severity="warning", timeout=3)
             return

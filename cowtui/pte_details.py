@@ -9,7 +9,7 @@ from machine.introspect.pte import PteFlags, is_user_leaf, pte_frame
 
 from .history import PteHistory, pte_key
 from .session import Session
-from .snapshot import KIND_NAMES, FrameMap
+from .view_state import KIND_NAMES, FrameMap
 
 # Sv39 PTE bit fields, high to low, as the privileged spec draws them.
 FIELDS = (

@@ -3,7 +3,7 @@
 A goal (next page fault, next fork, the other privilege mode, ...) is a set
 of event subscriptions that call ``machine.request_stop()`` on the emulator
 thread, so a run stops exactly at the instruction that reached it. ``run``
-is called on the app's worker thread; between slices it hands snapshots to a
+is called on the app's worker thread; between slices it hands view states to a
 callback and looks for a pause. ``step`` is cheap and runs on the UI thread
 while nothing else runs the machine. Nothing here knows Textual.
 """
@@ -53,8 +53,8 @@ class Stop:
 
 
 class Runner:
-    SLICE_SECONDS = 0.02         # a slice this long keeps pause and snapshots prompt
-    SNAPSHOT_SECONDS = 0.1       # at most 10 snapshots a second
+    SLICE_SECONDS = 0.02         # a slice this long keeps pause and the view prompt
+    SNAPSHOT_SECONDS = 0.1       # at most 10 view states a second
 
     def __init__(self, session: Session, history: PteHistory) -> None:
         self.session = session

@@ -6,7 +6,7 @@ from __future__ import annotations
 from machine.isa.disasm import ABI_NAMES
 from machine.trap import PRIVILEGE_NAMES
 
-from ..snapshot import CpuState
+from ..view_state import CpuState
 from .lines_view import Line, LinesView
 
 DISASM_LINES = 9

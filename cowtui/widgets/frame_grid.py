@@ -18,7 +18,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ..snapshot import FREE, KERNEL, TABLE, USER_FRAME, FrameMap
+from ..view_state import FREE, KERNEL, TABLE, USER_FRAME, FrameMap
 from .lines_view import BaseStyled
 
 LABEL = 11   # "0x87f80000 "

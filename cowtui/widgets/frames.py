@@ -9,7 +9,7 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from ..ptefmt import flags_plain
-from ..snapshot import FREE, KERNEL, KIND_NAMES, OTHER, TABLE, USER_FRAME, FrameMap
+from ..view_state import FREE, KERNEL, KIND_NAMES, OTHER, TABLE, USER_FRAME, FrameMap
 from .frame_grid import HEAT, LEGEND, FrameGrid, glyph
 
 

@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static, TabbedContent, TabPane
 
-from ..snapshot import AddressSpace
+from ..view_state import AddressSpace
 from .page_tree import PageTree
 from .pte_list import HEADER, PteList, option_id
 

@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.widgets import Tree
 
 from ..ptefmt import CHANGED_STYLE, flags_text
-from ..snapshot import AddressSpace
+from ..view_state import AddressSpace
 from .pte_list import PteList
 
 SPAN = {2: 1 << 30, 1: 1 << 21, 0: 1 << 12}

@@ -6,7 +6,7 @@ from __future__ import annotations
 from textual.message import Message
 from textual.widgets import DataTable
 
-from ..snapshot import ProcessRow
+from ..view_state import ProcessRow
 
 
 class ProcessTable(DataTable):

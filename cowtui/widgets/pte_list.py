@@ -12,7 +12,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from ..ptefmt import CHANGED_STYLE, SIZE_NAMES, flags_text
-from ..snapshot import AddressSpace, PteRow
+from ..view_state import AddressSpace, PteRow
 
 HEADER = "  VA            size frame       VRWXUGAD cow  ref"
 

@@ -32,11 +32,11 @@ def make_app(scenario: str = "default") -> CowtuiApp:
 
 
 async def finish_run(pilot) -> None:
-    """Wait until the machine's worker is done and its last snapshot shown."""
+    """Wait until the machine's worker is done and its last view state shown."""
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
     assert not pilot.app.running
-    await pilot.pause()    # what the last snapshot set off (row highlights, ...) settles
+    await pilot.pause()    # what the last view state set off (row highlights, ...) settles
 
 
 @pytest.fixture

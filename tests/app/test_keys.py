@@ -178,8 +178,8 @@ async def test_frames_heat_map_shows_refcounts_on_hover():
         await pilot.press("f")
         await finish_run(pilot)
         grid = app.query_one(FrameGrid)
-        shared = app.snapshot.spaces[4].leaf(0x3000).frame
-        assert app.snapshot.frames.refcount(shared) == 2
+        shared = app.view_state.spaces[4].leaf(0x3000).frame
+        assert app.view_state.frames.refcount(shared) == 2
         row = grid.row_of(shared)
         index = grid.frames.index(shared)
         grid.scroll_to(y=row, animate=False)
@@ -256,11 +256,11 @@ async def test_a_guest_that_never_stops_pauses_and_quits(loop_scenario):
     async with app.run_test(size=SIZE) as pilot:
         assert app.problems_notice and "no process table" in app.problems_notice
         await pilot.press("c")
-        for _ in range(1000):                       # poll until a snapshot arrived mid-run
+        for _ in range(1000):                       # poll until a view state arrived mid-run
             await asyncio.sleep(0.01)               # (pilot.pause waits for an idle CPU)
-            if app.snapshot.running and app.snapshot.icount > 100_000:
+            if app.view_state.running and app.view_state.icount > 100_000:
                 break
-        assert app.running and app.snapshot.running
+        assert app.running and app.view_state.running
         assert "RUNNING" in app.query_one(StatusBar).plain()
         await pilot.press("space")
         await finish_run(pilot)

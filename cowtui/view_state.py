@@ -1,9 +1,9 @@
-"""What the panes show, as plain data: one Snapshot per UI refresh.
+"""What the panes show, as plain data: one ViewState per UI refresh.
 
-The worker thread that runs the machine builds a Snapshot between slices
+The worker thread that runs the machine builds a ViewState between slices
 (the machine is still then, so the picture is consistent) and hands it to the
 UI, which never touches the machine while it runs. Everything here is
-immutable: a Snapshot can cross threads and be dropped when a newer one
+immutable: a ViewState can cross threads and be dropped when a newer one
 arrives.
 """
 
@@ -114,7 +114,7 @@ class CpuState:
 
 
 @dataclass(frozen=True)
-class Snapshot:
+class ViewState:
     icount: int
     running: bool
     idle: bool                   # running, but the guest waits for input
@@ -151,8 +151,8 @@ def address_spaces(view: KernelView, processes: list[ProcessInfo], changed: froz
     return spaces
 
 
-class SnapshotBuilder:
-    """Reads the machine (on whichever thread owns it at the moment) into a Snapshot."""
+class ViewStateBuilder:
+    """Reads the machine (on whichever thread owns it at the moment) into a ViewState."""
 
     DISASM_BEFORE, DISASM_AFTER = 3, 6
 
@@ -294,7 +294,7 @@ class SnapshotBuilder:
         return lines[line - 1].strip()
 
     # --- all of it ----------------------------------------------------------------
-    def build(self, running: bool, idle: bool = False, mips: float | None = None) -> Snapshot:
+    def build(self, running: bool, idle: bool = False, mips: float | None = None) -> ViewState:
         view, tracker = self.view, self.session.tracker
         counts = self.refcount_bytes()
         infos = view.processes()
@@ -306,6 +306,6 @@ class SnapshotBuilder:
             next((p.pid for p in infos if p.state == "RUNNING"), None)
         rows = tuple(ProcessRow(p.pid, p.name, p.state, p.size, tracker.fault_counts.get(p.pid, 0),
                                 p.pagetable) for p in infos)
-        return Snapshot(self.machine.icount, running, idle, self.cpu(), rows, spaces,
+        return ViewState(self.machine.icount, running, idle, self.cpu(), rows, spaces,
                         self.frames(counts, spaces), current, len(self.session.trace),
                         len(self.machine.console), mips)
