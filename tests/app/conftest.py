@@ -3,6 +3,8 @@ never stops, and waiting for a run to end."""
 
 from __future__ import annotations
 
+import os
+
 from pathlib import Path
 
 import pytest
@@ -21,7 +23,7 @@ SIZE = (160, 50)   # every app test and snapshot uses this terminal size
 # the machine's load (2 of 3 runs under load). Headless runs and every engine
 # test are deterministic on native; the app's screens are pinned to the Python
 # engine here until that is found and fixed.
-APP_TEST_ENGINE = "fast"
+APP_TEST_ENGINE = os.environ.get("COWTUI_APP_TEST_ENGINE", "fast")
 
 
 def make_app(scenario: str = "default") -> CowtuiApp:
