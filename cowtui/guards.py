@@ -11,13 +11,16 @@ between traps):
   not a kernel bug;
 - the same exception at the same pc and address, many times in a row: a
   fault storm, the kernel handles the fault without fixing its cause.
+
+And one from the host: the disk image changed while the run read it
+(``HostError``, published by the machine).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from machine.events import TrapReturn, TrapTaken
+from machine.events import HostError, TrapReturn, TrapTaken
 from machine.introspect.kernel_view import KernelView
 from machine.machine import RAM_BASE, Machine
 from machine.trap import INTERRUPT_BIT, USER, cause_name
@@ -32,7 +35,7 @@ UNUSED_RAM_SLACK = 16 << 20              # boot allocations (kernel stacks, init
 
 @dataclass(frozen=True)
 class GuardStop:
-    end: str          # 'ram-mismatch' or 'fault-storm', the summary's end=
+    end: str          # 'ram-mismatch', 'fault-storm' or 'host-error', the summary's end=
     message: str      # one line
     bad_input: bool   # exit 2 (the user's settings) rather than 1 (the kernel)
 
@@ -49,6 +52,7 @@ class RunGuard:
         self._last: tuple[int, int, int] | None = None
         self._repeats = 0
         machine.events.subscribe(TrapTaken, self._on_trap)
+        machine.events.subscribe(HostError, self._on_host_error)
         if view.freelist_address is not None:
             machine.events.subscribe(TrapReturn, self._on_first_user_return)
 
@@ -65,6 +69,10 @@ class RunGuard:
                 f"{self._where()} is {self.scenario.ram_mib} MiB (RAM ends at "
                 f"{self.ram_end:#x}) but the kernel frees frames only up to {top:#x}: its "
                 f"PHYSTOP is about {-(-(top - RAM_BASE) >> 20)} MiB; give it that RAM"), True))
+
+    def _on_host_error(self, event: HostError) -> None:
+        if not self.stop:
+            self._stop(GuardStop("host-error", event.message, True))
 
     def _on_trap(self, event: TrapTaken) -> None:
         if event.cause & INTERRUPT_BIT or event.cause in ENVIRONMENT_CALLS or self.stop:

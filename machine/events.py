@@ -73,6 +73,13 @@ class Halted(Event):
     exit_status: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class HostError(Event):
+    """Something on the host side failed the run (not the guest's doing):
+    the disk image changed under it. The machine stops after publishing it."""
+    message: str        # one line
+
+
 E = TypeVar("E", bound=Event)
 
 

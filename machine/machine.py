@@ -28,7 +28,7 @@ from .devices.test_finisher import TestFinisher
 from .devices.uart16550 import Uart16550
 from .devices.virtio_blk import VirtioBlk
 from .elf import ElfImage
-from .events import (ConsoleOutput, EventBus, Halted, InstructionRetired, MemoryWrite,
+from .events import (ConsoleOutput, EventBus, Halted, HostError, InstructionRetired, MemoryWrite,
                      SatpWritten, SfenceVma, TrapReturn, TrapTaken)
 from .hart import Hart, default_engine
 from .mmu import walk
@@ -90,7 +90,8 @@ class Machine:
             self.bus.attach(device)
         self.disk: VirtioBlk | None = None
         if config.disk is not None:
-            self.disk = VirtioBlk(config.disk, self.bus, self.plic.irq_line(VIRTIO_IRQ))
+            self.disk = VirtioBlk(config.disk, self.bus, self.plic.irq_line(VIRTIO_IRQ),
+                                  on_host_error=self._host_error)
             self.bus.attach(self.disk)
 
         self.hart.csr.external_lines = self._external_lines
@@ -142,6 +143,10 @@ class Machine:
         self.console.append(byte)
         if self.events.wants(ConsoleOutput):
             self.events.publish(ConsoleOutput(self.hart.icount, chr(byte)))
+
+    def _host_error(self, message: str) -> None:
+        self.events.publish(HostError(self.icount, message))
+        self.request_stop()
 
     def _guest_exit(self, status: int) -> None:
         self.exit_status = status

@@ -31,9 +31,11 @@ request without header or status byte, guest memory that cannot be read)
 sets DEVICE_NEEDS_RESET in Status, records ``last_error`` and stops the
 device until the driver resets it (writes 0 to Status).
 
-The disk: built from a path or from bytes. The image is read once and never
-written back: guest writes go to an in-memory overlay of 512-byte sectors, so
-every run starts from the same disk and the user's file is never modified.
+The disk: built from a path or from bytes (disk_image.py: a file is read on
+demand, never written back, and a file changed on the host during the run
+stops it through ``on_host_error``): guest writes go to an in-memory overlay
+of 512-byte sectors, so every run starts from the same disk and the user's
+file is never modified.
 ``save_overlay(path)`` writes the modified image to another file, only when
 asked. ``snapshot()`` holds the overlay (not the base image, which
 ``base_sha256`` identifies).
@@ -41,12 +43,14 @@ asked. ``snapshot()`` holds the overlay (not the base image, which
 
 from __future__ import annotations
 
-import hashlib
 import os
 import struct
-from typing import Any
+from typing import Any, Callable
 
 from machine.devices.base import IrqLine, PhysicalMemory
+from machine.devices.disk_image import DiskImage, DiskImageChanged, DiskImageError
+
+__all__ = ["DiskImageError", "VirtioBlk"]
 
 VIRTIO_BLK_BASE = 0x1000_1000
 VIRTIO_BLK_SIZE = 0x1000
@@ -128,10 +132,6 @@ USED_ELEMENT = struct.Struct("<II")
 DEFAULT_QUEUE_NUM_MAX = 256  # as QEMU's virtio-blk; xv6 needs at least 8
 
 
-class DiskImageError(ValueError):
-    """The disk image named by the user cannot be read (one-line message)."""
-
-
 class _QueueError(Exception):
     """The driver broke the virtqueue protocol: the device needs a reset."""
 
@@ -157,6 +157,7 @@ class VirtioBlk:
         base: int = VIRTIO_BLK_BASE,
         queue_num_max: int = DEFAULT_QUEUE_NUM_MAX,
         serial: bytes = b"cowtui",
+        on_host_error: Callable[[str], None] | None = None,
     ) -> None:
         if not 1 <= queue_num_max <= 32768:
             raise ValueError(
@@ -168,21 +169,10 @@ class VirtioBlk:
         self.irq = irq
         self.queue_num_max = queue_num_max
         self.serial = bytes(serial[:VIRTIO_BLK_ID_BYTES])
-        if isinstance(disk, (bytes, bytearray, memoryview)):
-            self.disk_path: str | None = None
-            self._base = bytes(disk)
-        else:
-            self.disk_path = os.fspath(disk)
-            try:
-                with open(self.disk_path, "rb") as image:
-                    self._base = image.read()
-            except OSError as error:
-                reason = error.strerror or str(error)
-                raise DiskImageError(
-                    f"{self.disk_path}: cannot read disk image: {reason}"
-                ) from None
-        self.capacity = len(self._base) // SECTOR_SIZE
-        self.base_sha256 = hashlib.sha256(self._base).hexdigest()
+        self.image = DiskImage(disk)
+        self.disk_path = self.image.path
+        self.on_host_error = on_host_error
+        self.capacity = self.image.size // SECTOR_SIZE
         self._overlay: dict[int, bytes] = {}
         self._config = self.capacity.to_bytes(8, "little")
         self.irq_level = False  # the level last driven on ``irq``
@@ -335,6 +325,11 @@ class VirtioBlk:
         except _QueueError as error:
             self._needs_reset(str(error))
             return
+        except DiskImageChanged as error:  # the host's fault, not the guest's: say so and stop
+            self._needs_reset(str(error))
+            if self.on_host_error is not None:
+                self.on_host_error(str(error))
+            return
         except Exception as error:  # noqa: BLE001 - a DMA the bus refused is the guest's error
             self._needs_reset(f"guest memory access failed: {error}")
             return
@@ -486,11 +481,10 @@ class VirtioBlk:
         if not overlay or not any(
             sector in overlay for sector in range(first, last + 1)
         ):
-            return self._base[offset:end]
+            return self.image.read(offset, length)
         parts = []
         for sector in range(first, last + 1):
-            start = sector * SECTOR_SIZE
-            parts.append(overlay.get(sector) or self._base[start : start + SECTOR_SIZE])
+            parts.append(overlay.get(sector) or self.image.read(sector * SECTOR_SIZE, SECTOR_SIZE))
         joined = b"".join(parts)
         skip = offset - first * SECTOR_SIZE
         return joined[skip : skip + length]
@@ -505,11 +499,16 @@ class VirtioBlk:
             else:
                 start = sector * SECTOR_SIZE
                 current = bytearray(
-                    self._overlay.get(sector) or self._base[start : start + SECTOR_SIZE]
+                    self._overlay.get(sector) or self.image.read(start, SECTOR_SIZE)
                 )
                 current[within : within + take] = data[position : position + take]
                 self._overlay[sector] = bytes(current)
             position += take
+
+    @property
+    def base_sha256(self) -> str:
+        """Identifies the base image (snapshots hold only the overlay)."""
+        return self.image.sha256
 
     def modified_sectors(self) -> list[int]:
         """Sectors the guest has written, in order."""
@@ -517,7 +516,7 @@ class VirtioBlk:
 
     def disk_bytes(self) -> bytes:
         """The whole current image, the same length as the base image."""
-        image = bytearray(self._base)
+        image = bytearray(self.image.read(0, self.image.size))
         for sector, content in self._overlay.items():
             image[sector * SECTOR_SIZE : (sector + 1) * SECTOR_SIZE] = content
         return bytes(image)

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
+from cowtui.headless import run_headless
+from cowtui.scenario import DEFAULT_SCENARIO, load_scenario
+from cowtui.session import Session
+from machine.events import ConsoleOutput
+from machine.guest import bundled_disk
 from machine.isa.asm import assemble
 from tests.support.mini_elf import make_elf
 
@@ -80,3 +86,27 @@ def test_a_run_that_never_reaches_its_stop_text_fails(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stdout.splitlines()[-1].endswith(
         " end=budget expectations: FAIL (the run reaches its stop text (it ended: budget))")
+
+
+def test_a_disk_image_rebuilt_during_the_run_stops_it(tmp_path: Path) -> None:
+    """The disk is read on demand: when `make` rewrites fs.img in place while the
+    kernel still reads it, the run stops with one line instead of the kernel
+    reading a mix of two file systems."""
+    disk = tmp_path / "fs.img"
+    disk.write_bytes(bundled_disk().read_bytes())
+    scenario = write(tmp_path, DEFAULT_SCENARIO.read_text().replace(
+        "kernel: teaching", f"kernel: teaching\ndisk: {disk}"))
+    session = Session(load_scenario(scenario))
+
+    def rebuild_at_the_prompt(event: ConsoleOutput) -> None:
+        if session.machine.console_text().endswith("$ "):   # booted; cowdemo is yet to be read
+            disk.write_bytes(bundled_disk().read_bytes() + bytes(1024))
+            session.machine.events.unsubscribe(ConsoleOutput, rebuild_at_the_prompt)
+
+    session.machine.events.subscribe(ConsoleOutput, rebuild_at_the_prompt)
+    out, err = io.StringIO(), io.StringIO()
+    assert run_headless(session, False, False, out, err) == 2
+    message = err.getvalue().splitlines()[-1]
+    assert message.startswith(f"cowtui: {disk}: the disk image changed on the host during the run")
+    summary = out.getvalue().splitlines()[-1]
+    assert f" end=host-error expectations: FAIL ({message.removeprefix('cowtui: ')};" in summary

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import resource
 from pathlib import Path
 
 import pytest
 
-from cowtui.scenario import shipped_scenarios
-from machine.guest import BUG_ZOO
+from cowtui.scenario import DEFAULT_SCENARIO, shipped_scenarios
+from machine.guest import BUG_ZOO, bundled_disk
 
 from .support import PREBUILT, one_line_error, run_cowtui, write
 
@@ -40,14 +41,31 @@ def test_scenario_with_an_xv6_kernel_but_no_disk(tmp_path: Path) -> None:
         "scenario")
 
 
-def test_huge_disk_is_bad_input_not_a_panic(tmp_path: Path) -> None:
+def test_huge_image_that_is_not_a_file_system(tmp_path: Path) -> None:
     disk = tmp_path / "fs.img"
     with open(disk, "wb") as image:   # sparse: 4 GiB that take no room
         image.truncate(4 << 30)
     result = run_cowtui("--headless", "--kernel", KERNEL, "--disk", str(disk))
     assert one_line_error(result) == (
-        f"cowtui: {disk}: disk image is 4.0 GiB: cowtui holds a disk in memory and takes "
-        "images up to 1 GiB (xv6's fs.img is about 2 MB)")
+        f"cowtui: {disk}: not a file system image: no xv6 superblock (magic 0x10203040 at "
+        "byte 1024) and no teaching-kernel one (COW1 at byte 0); xv6's is fs.img")
+
+
+def test_a_4_gib_disk_is_read_on_demand(tmp_path: Path) -> None:
+    """The bundled file system padded to 4 GiB runs the demo as the 2 MB one does,
+    and the run's memory does not grow with the file (it is never read whole)."""
+    disk = tmp_path / "fs.img"
+    disk.write_bytes(bundled_disk().read_bytes())
+    with open(disk, "r+b") as image:
+        image.truncate(4 << 30)
+    scenario = write(tmp_path, DEFAULT_SCENARIO.read_text().replace(
+        "kernel: teaching", f"kernel: teaching\ndisk: {disk}"))
+    result = run_cowtui("--headless", str(scenario))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1].endswith("violations: none rules-off: none end=stop "
+                                                   "expectations: pass")
+    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    assert peak_kib < 1 << 20, f"a cowtui process peaked at {peak_kib >> 10} MiB"
 
 
 def test_disk_that_is_not_a_file_system(tmp_path: Path) -> None:

@@ -1,3 +1,4 @@
+import hashlib
 import struct
 from pathlib import Path
 
@@ -536,3 +537,29 @@ def test_ring_indices_wrap_at_16_bits() -> None:
     assert driver.used_idx() == 1
     assert device.last_avail_idx == 1
     assert device.last_error is None
+
+
+def test_file_image_is_read_on_demand_and_hashed_by_streaming(image_file: Path) -> None:
+    device, memory, _, driver = make(image_file)
+    driver.handshake()
+    driver.request(IN, 3)
+    assert memory.get(DATA, 1024) == disk_image()[3 * 512 : 5 * 512]
+    assert device.base_sha256 == hashlib.sha256(disk_image()).hexdigest()
+    assert device.base_sha256 == make(disk_image())[0].base_sha256
+
+
+def test_image_changed_on_the_host_stops_instead_of_mixing_file_systems(
+        image_file: Path) -> None:
+    errors: list[str] = []
+    memory, irq = FakeMemory(), IrqRecorder()
+    device = VirtioBlk(image_file, memory, irq, on_host_error=errors.append)
+    driver = Driver(device, memory)
+    driver.handshake()
+    driver.request(IN, 0)
+    assert errors == [] and driver.status_byte() == 0
+    image_file.write_bytes(bytes(len(disk_image()) * 2))   # make rebuilt fs.img in place
+    driver.request(IN, 3)
+    assert len(errors) == 1
+    assert errors[0].startswith(f"{image_file}: the disk image changed on the host during the run")
+    assert device.last_error == errors[0]
+    assert driver.r(STATUS) & 0x40   # DEVICE_NEEDS_RESET: the guest is not served stale data
