@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from . import csr as C
 from .bus import Bus
@@ -28,8 +28,18 @@ from .devices.test_finisher import TestFinisher
 from .devices.uart16550 import Uart16550
 from .devices.virtio_blk import VirtioBlk
 from .elf import ElfImage
-from .events import (ConsoleOutput, EventBus, Halted, HostError, InstructionRetired, MemoryWrite,
-                     SatpWritten, SfenceVma, TrapReturn, TrapTaken)
+from .events import (
+    ConsoleOutput,
+    EventBus,
+    Halted,
+    HostError,
+    InstructionRetired,
+    MemoryWrite,
+    SatpWritten,
+    SfenceVma,
+    TrapReturn,
+    TrapTaken,
+)
 from .hart import Hart, default_engine
 from .mmu import walk
 from .trap import LOAD, Trap

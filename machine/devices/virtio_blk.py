@@ -45,7 +45,8 @@ from __future__ import annotations
 
 import os
 import struct
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from machine.devices.base import IrqLine, PhysicalMemory
 from machine.devices.disk_image import DiskImage, DiskImageChanged, DiskImageError
