@@ -28,6 +28,7 @@ from machine.introspect.events import Violation
 from machine.introspect.pte import pte_frame
 from machine.isa.disasm import disassemble
 
+from .coverage import Gap, rules_off
 from .export import export_all
 from .history import PteHistory
 from .pte_details import pte_details
@@ -111,6 +112,7 @@ class CowtuiApp(App):
         self.violations: list[Violation] = []
         self._slow_shown = 0.0
         self.problems_notice = ""       # what KernelView could not find, as told on start
+        self.gaps_told: list[Gap] = []  # what this run cannot check, each told once
 
     # --- layout ------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -142,6 +144,7 @@ class CowtuiApp(App):
                         severity="warning", timeout=30)
             if self.session.view.procs is None:
                 self.query_one(ProcessTable).border_subtitle = "no process table found"
+        self.tell_rules_off()
         if self.session.restored_boot:
             self.notify("restored the boot snapshot: resumed at the shell prompt "
                         "(--cold boots from scratch)", title="Warm start", timeout=8)
@@ -174,6 +177,7 @@ class CowtuiApp(App):
             table.select(self.selected_pid)
             self.show_page_table()
             self.query_one(CpuView).show(snap.cpu, self.before_registers, self.breakpoints)
+            self.tell_rules_off()
         self.query_one(FramesPane).show(snap.frames, self.cow_bit, totals=slow)
         self.query_one(FaultTable).add_events(self.session.trace, snap.trace_len)
         console = self.query_one(ConsoleView)
@@ -181,6 +185,15 @@ class CowtuiApp(App):
             console.add_output(bytes(self.session.machine.console[console.consumed:
                                                                   snap.console_len]))
         self.show_status()
+
+    def tell_rules_off(self) -> None:
+        """No false pass in the app either: each rule this run cannot check is
+        said once, as it becomes known, and the status bar keeps them in view."""
+        for gap in self.session.gaps():
+            if gap not in self.gaps_told:
+                self.gaps_told.append(gap)
+                self.notify(f"{gap.reason}\nnot checked: {', '.join(gap.rules)}",
+                            title="Rules off on this kernel", severity="warning", timeout=30)
 
     def show_page_table(self) -> None:
         if self.view_state is not None:
@@ -205,7 +218,7 @@ class CowtuiApp(App):
         mips = None if self.stable or not self.running and self.runner.mips is None \
             else self.runner.mips
         self.query_one(StatusBar).show(snap.icount, state, detail, mips, process,
-                                       self.session.scenario.name)
+                                       self.session.scenario.name, rules_off(self.gaps_told))
 
     def on_view_state_ready(self, _: ViewStateReady) -> None:
         self._posted = False
