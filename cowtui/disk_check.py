@@ -3,9 +3,9 @@
 A file that is not a disk (a kernel, a tarball, an empty file) would look
 like a kernel panic at boot, so it is bad input instead. Only the first
 blocks are read here (the machine, too, reads the image on demand, so its
-size costs no memory): the size, and a superblock the kernel will recognise — xv6's (magic 0x10203040 in block 1,
-``size`` in blocks of 1024 bytes) or the teaching kernel's (``COW1`` at byte 0,
-``nblocks`` at byte 8).
+size costs no memory): the size, and a superblock the kernel will recognise:
+xv6's (magic 0x10203040 in block 1, ``size`` in blocks of 1024 bytes) or the
+teaching kernel's (``COW1`` at byte 0, ``nblocks`` at byte 8).
 """
 
 from __future__ import annotations

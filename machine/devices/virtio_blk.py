@@ -483,12 +483,14 @@ class VirtioBlk:
             sector in overlay for sector in range(first, last + 1)
         ):
             return self.image.read(offset, length)
-        parts = []
+        # one read of the base image for the whole span, then the overlay's sectors over it
+        joined = bytearray(self.image.read(first * SECTOR_SIZE, (last + 1 - first) * SECTOR_SIZE))
         for sector in range(first, last + 1):
-            parts.append(overlay.get(sector) or self.image.read(sector * SECTOR_SIZE, SECTOR_SIZE))
-        joined = b"".join(parts)
+            if sector in overlay:
+                at = (sector - first) * SECTOR_SIZE
+                joined[at : at + SECTOR_SIZE] = overlay[sector]
         skip = offset - first * SECTOR_SIZE
-        return joined[skip : skip + length]
+        return bytes(joined[skip : skip + length])
 
     def _write_disk(self, offset: int, data: bytes) -> None:
         position = 0
