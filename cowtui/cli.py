@@ -109,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "expectation)")
     parser.add_argument("--gradescope", metavar="FILE", type=Path,
                         help="headless: also write Gradescope's results.json")
+    parser.add_argument("--gdb", nargs="?", const="", metavar="[HOST:]PORT",
+                        help="serve gdb's remote protocol (loopback; default port: the xv6 "
+                             "lab's 25000 + uid %% 5000); headless, gdb drives the run")
     parser.add_argument("--version", action="version",
                         version=f"cowtui {__version__} (engine: {engine_description()})")
     return parser
@@ -182,20 +185,32 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(args: argparse.Namespace) -> int:
+    gdb = None
     try:
         _check_options(args)
+        if args.gdb is not None:  # `--gdb NAME` without a port: NAME is the scenario
+            from .gdbstub.launch import looks_like_endpoint
+            if args.gdb and args.scenario is None and not looks_like_endpoint(args.gdb):
+                args.scenario, args.gdb = args.gdb, ""
         scenario = _scenario(args)
         from .session import Session
         session = Session(scenario, warm=not (args.cold or args.headless))
+        if args.gdb is not None:
+            from .gdbstub.launch import open_server
+            gdb = open_server(session, args.gdb, end_on_detach=args.headless)
     except ScenarioError as error:
         print(f"cowtui: {error}", file=sys.stderr)
         return 2
     if args.headless:
         from .headless import run_headless
         reports = {name: getattr(args, name) for name in REPORTS if getattr(args, name)}
-        return run_headless(session, args.console, args.json, reports=reports)
+        drive = None
+        if gdb is not None:
+            from .gdbstub.launch import headless_drive
+            drive = headless_drive(gdb)
+        return run_headless(session, args.console, args.json, reports=reports, drive=drive)
     from .app import CowtuiApp
-    CowtuiApp(session).run()
+    CowtuiApp(session, gdb=gdb).run()
     return 0
 
 

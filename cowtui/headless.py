@@ -32,10 +32,11 @@ from .trace_text import fault_line, summary_line, violation_line
 
 def run_headless(session: Session, echo_console: bool, as_json: bool,
                  out: TextIO = sys.stdout, err: TextIO = sys.stderr,
-                 reports: dict[str, Path] | None = None) -> int:
+                 reports: dict[str, Path] | None = None, drive=None) -> int:
     """Run to the end and print the trace and summary, and write the reports
     (kind -> path, see reports.py); returns the exit status. A SIGINT or
-    SIGTERM ends the run early, still with its summary and reports."""
+    SIGTERM ends the run early, still with its summary and reports.
+    ``drive(progress, ended)`` replaces ``session.run_to_end`` (gdb drives)."""
     signals: list[int] = []
 
     def on_signal(signum: int) -> None:
@@ -43,11 +44,12 @@ def run_headless(session: Session, echo_console: bool, as_json: bool,
         session.machine.request_stop()
 
     with signals_call(on_signal):
-        return _run(session, echo_console, as_json, out, err, signals, reports or {})
+        return _run(session, echo_console, as_json, out, err, signals, reports or {},
+                    drive or session.run_to_end)
 
 
 def _run(session: Session, echo_console: bool, as_json: bool, out: TextIO, err: TextIO,
-         signals: list[int], reports: dict[str, Path]) -> int:
+         signals: list[int], reports: dict[str, Path], drive) -> int:
     machine = session.machine
     started = time.perf_counter()
     warned = _warn(session.gaps(), [], err)
@@ -61,7 +63,7 @@ def _run(session: Session, echo_console: bool, as_json: bool, out: TextIO, err: 
         return guard.stop.end if guard.stop else None
 
     try:
-        end = session.run_to_end(progress.update if progress else None, ended)
+        end = drive(progress.update if progress else None, ended)
     finally:
         if progress:
             progress.close()

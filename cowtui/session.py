@@ -9,6 +9,7 @@ touches the hart.
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -77,6 +78,8 @@ class Session:
             fix = "add --disk fs.img" if where.startswith("--kernel") else \
                 "add disk: fs.img to the scenario"
             raise ScenarioError(f"{where}: {NEEDS_DISK}: {fix}")
+        # Held by every run and by the gdb stub's accesses: one thread at a time.
+        self.lock = threading.RLock()
         self.restored_boot = False
         self.snapshot_notice: str | None = None
         self._snapshot_due = False
@@ -121,6 +124,10 @@ class Session:
 
     def run(self, max_instructions: int | None = None, until=None) -> RunResult:
         """``machine.run``, plus taking the boot snapshot when its moment comes."""
+        with self.lock:
+            return self._run(max_instructions, until)
+
+    def _run(self, max_instructions: int | None, until) -> RunResult:
         result = self.machine.run(max_instructions=max_instructions, until=until)
         if result.reason == "stopped" and self._snapshot_taking:
             self._snapshot_taking = False
@@ -128,7 +135,7 @@ class Session:
             if not self.finished:
                 more = None if max_instructions is None else max_instructions - result.instructions
                 if more is None or more > 0:
-                    again = self.run(more, until)
+                    again = self._run(more, until)
                     return RunResult(again.reason, result.instructions + again.instructions)
         return result
 

@@ -362,6 +362,40 @@ class Machine:
             va, length = va + chunk, length - chunk
         return bytes(out)
 
+    # --- changing state (a debugger's writes; only while nothing runs) ------------
+    def write_register(self, index: int, value: int) -> None:
+        if 0 < index < 32:  # x0 stays zero
+            self.hart.x[index] = value & M64
+
+    def set_pc(self, value: int) -> None:
+        self.hart.pc = value & M64 & ~1
+
+    def write_csr(self, name_or_number: str | int, value: int) -> bool:
+        """Write a CSR as M-mode software would; False if it does not exist."""
+        from .csr import _READERS, _WRITERS
+        from .isa.csr_names import CSR_NUMBERS
+        number = CSR_NUMBERS.get(name_or_number) if isinstance(name_or_number, str) \
+            else name_or_number
+        writer = _WRITERS.get(number) if number in _READERS else None
+        if writer is None:
+            return False
+        writer(self.hart.csr, value & M64)
+        self.hart.recheck_needed = True
+        return True
+
+    def set_privilege(self, privilege: int) -> bool:
+        if privilege not in (0, 1, 3):
+            return False
+        self.hart.set_privilege(privilege)
+        return True
+
+    def write_physical(self, address: int, data: bytes) -> bool:
+        """Write RAM (decoded code there is dropped); False outside RAM."""
+        if not self.bus.is_ram(address, len(data)):
+            return False
+        self.bus.write_physical(address, data)
+        return True
+
     def add_breakpoint(self, address: int) -> None:
         """A breakpoint at a kernel address (the kernel maps itself 1:1)."""
         self.hart.set_breakpoint(address)

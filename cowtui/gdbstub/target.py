@@ -1,0 +1,292 @@
+"""Everything gdb does to the machine, in one place, serialised with runs.
+
+Addresses from gdb are virtual, in the current address space (as QEMU's
+stub sees them): translated through satp when paging is on and the hart is
+below M-mode. Breakpoints and watchpoints are set on the physical addresses
+they translate to when gdb inserts them (gdb re-inserts them at every
+resume); a watchpoint on an address the current table does not map (a PTE
+or a refcount while the hart is in U-mode) is looked up in the kernel's own
+table, which maps all of RAM.
+
+The session's lock is held for each access and each slice of a run, so the
+app's runner (which runs slices under the same lock) and the stub never
+touch the machine at once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from machine.events import MemoryWrite
+from machine.introspect.events import Violation
+from machine.trap import MACHINE
+
+from ..session import Session
+from ..trace_text import violation_line
+from . import registers as R
+
+SIGINT, SIGTRAP = 2, 5
+PAGE = 4096
+WATCH_KINDS = {2: "watch", 3: "rwatch", 4: "awatch"}
+
+
+@dataclass(frozen=True)
+class StopReason:
+    signal: int
+    kind: str                    # 'step', 'breakpoint', 'watch', 'interrupt', 'violation',
+    #                              'exit', 'reset'
+    watch_address: int | None = None
+    exit_status: int | None = None
+    message: str | None = None   # shown on gdb's console before the stop
+
+
+@dataclass(frozen=True)
+class Watchpoint:
+    kind: int                    # 2 write (3 read and 4 access are not offered: no load hooks)
+    va: int
+    length: int
+    ranges: tuple[tuple[int, int], ...]  # physical [start, end) pieces
+
+
+class Target:
+    SLICE_SECONDS = 0.02         # Ctrl-C is looked for between slices this long
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.machine = session.machine
+        self.lock = session.lock
+        self.breakpoints: dict[int, int] = {}        # va -> physical
+        self.watchpoints: dict[tuple[int, int, int], Watchpoint] = {}
+        self._hit: Watchpoint | None = None
+        self._violations: list[Violation] = []
+        self._running = False
+        self.machine.events.subscribe(MemoryWrite, self._on_write)
+        self.machine.events.subscribe(Violation, self._on_violation)
+
+    def close(self) -> None:
+        """The client left: its breakpoints and watchpoints go with it."""
+        with self.lock:
+            for va in list(self.breakpoints):
+                self.remove_breakpoint(va)
+            for key in list(self.watchpoints):
+                self.remove_watchpoint(*key)
+
+    # --- registers -------------------------------------------------------------
+    def core_registers(self) -> list[int]:
+        with self.lock:
+            return self.machine.registers() + [self.machine.pc]
+
+    def read_register(self, regnum: int) -> int | None:
+        with self.lock:
+            m = self.machine
+            if regnum < 32:
+                return m.registers()[regnum]
+            if regnum == R.PC:
+                return m.pc
+            if regnum == R.PRIV:
+                return m.privilege
+            csr = R.csr_of_regnum(regnum)
+            return m.read_csr(csr) if csr is not None else None
+
+    def write_register(self, regnum: int, value: int) -> bool:
+        with self.lock:
+            m = self.machine
+            if regnum < 32:
+                m.write_register(regnum, value)
+                return True
+            if regnum == R.PC:
+                m.set_pc(value)
+                return True
+            if regnum == R.PRIV:
+                return m.set_privilege(value & 3)
+            csr = R.csr_of_regnum(regnum)
+            return m.write_csr(csr, value) if csr is not None else False
+
+    # --- memory ------------------------------------------------------------------
+    def current_satp(self) -> int:
+        """satp as the hart translates data now (0: addresses are physical)."""
+        m = self.machine
+        satp = m.read_csr("satp") or 0
+        return 0 if m.privilege == MACHINE or satp >> 60 == 0 else satp
+
+    def translate(self, va: int) -> int | None:
+        satp = self.current_satp()
+        return self.machine.translate(va, satp, user=False) if satp else va
+
+    def _kernel_translate(self, va: int) -> int | None:
+        """``va`` in the current address space, else in the kernel's table."""
+        pa = self.translate(va)
+        if pa is not None and self.machine.bus.is_ram(pa):
+            return pa
+        table = self.machine.symbol("kernel_pagetable")
+        root = self.machine.read_u64(table) if table is not None else None
+        if not root:
+            return pa
+        return self.machine.translate(va, (8 << 60) | (root >> 12), user=False)
+
+    def read_memory(self, va: int, length: int) -> bytes | None:
+        """The bytes at ``va``; a readable prefix if the range runs into an
+        unmapped page; None if the first byte cannot be read."""
+        out = bytearray()
+        with self.lock:
+            while length > 0:
+                chunk = min(length, PAGE - (va & (PAGE - 1)))
+                pa = self.translate(va)
+                data = self.machine.read_physical(pa, chunk) if pa is not None else None
+                if data is None:
+                    break
+                out += data
+                va, length = va + chunk, length - chunk
+        return bytes(out) if out else None
+
+    def write_memory(self, va: int, data: bytes) -> bool:
+        with self.lock:
+            pieces = []
+            while data:
+                chunk = min(len(data), PAGE - (va & (PAGE - 1)))
+                pa = self.translate(va)
+                if pa is None or not self.machine.bus.is_ram(pa, chunk):
+                    return False
+                pieces.append((pa, data[:chunk]))
+                va, data = va + chunk, data[chunk:]
+            for pa, piece in pieces:  # all or nothing
+                self.machine.write_physical(pa, piece)
+            return True
+
+    # --- breakpoints and watchpoints ----------------------------------------------------
+    def insert_breakpoint(self, va: int) -> bool:
+        with self.lock:
+            pa = self._kernel_translate(va)
+            if pa is None or not self.machine.bus.is_ram(pa):
+                return False
+            if va in self.breakpoints:
+                self.machine.remove_breakpoint(self.breakpoints[va])
+            self.breakpoints[va] = pa
+            self.machine.add_breakpoint(pa)
+            return True
+
+    def remove_breakpoint(self, va: int) -> bool:
+        with self.lock:
+            pa = self.breakpoints.pop(va, None)
+            if pa is not None and pa not in self.breakpoints.values():
+                self.machine.remove_breakpoint(pa)
+            return True  # removing what is not there is no error (gdb retries)
+
+    def insert_watchpoint(self, kind: int, va: int, length: int) -> bool:
+        if kind != 2 or not 0 < length <= PAGE:
+            return False
+        with self.lock:
+            ranges = []
+            end = va + length
+            while va < end:
+                chunk = min(end - va, PAGE - (va & (PAGE - 1)))
+                pa = self._kernel_translate(va)
+                if pa is None or not self.machine.bus.is_ram(pa, chunk):
+                    return False
+                ranges.append((pa, pa + chunk))
+                va += chunk
+            key = (kind, end - length, length)
+            if key in self.watchpoints:
+                self.remove_watchpoint(*key)
+            for start, stop in ranges:
+                self.machine.watch_physical_range(start, stop)
+            self.watchpoints[key] = Watchpoint(kind, end - length, length, tuple(ranges))
+            return True
+
+    def remove_watchpoint(self, kind: int, va: int, length: int) -> bool:
+        with self.lock:
+            point = self.watchpoints.pop((kind, va, length), None)
+            if point is not None:
+                for start, stop in point.ranges:
+                    self.machine.unwatch_physical_range(start, stop)
+            return True
+
+    def _rewatch(self) -> None:
+        """The tracker may have unwatched a page a watchpoint lies in (a page
+        table freed at exit): watch it again, so the store is still seen."""
+        bus = self.machine.bus
+        for point in self.watchpoints.values():
+            for start, stop in point.ranges:
+                if not bus.watches(start, stop - start):
+                    self.machine.watch_physical_range(start, stop)
+
+    def _on_write(self, event: MemoryWrite) -> None:
+        if not self._running or self._hit is not None or event.by_dma:
+            return
+        end = event.address + event.size
+        for point in self.watchpoints.values():
+            if any(start < end and event.address < stop for start, stop in point.ranges):
+                self._hit = point
+                self.machine.request_stop()
+                return
+
+    def _on_violation(self, event: Violation) -> None:
+        if self._running:
+            self._violations.append(event)
+            self.machine.request_stop()
+
+    # --- running -----------------------------------------------------------------------
+    def step(self) -> StopReason:
+        with self.lock:
+            self._begin()
+            try:
+                start = self.machine.icount
+                result = self.session.run(max_instructions=1)
+                if result.reason == "breakpoint" and self.machine.icount == start:
+                    result = self.session.run(max_instructions=1)  # step off the breakpoint
+            finally:
+                self._running = False
+            return self._classify(result.reason) or StopReason(SIGTRAP, "step")
+
+    def resume(self, interrupted: Callable[[], bool],
+               notify: Callable[[str], None] = lambda text: None) -> StopReason:
+        """Run until a breakpoint, a watchpoint, a violation, the guest's end,
+        a pause, or ``interrupted()`` (asked between slices: Ctrl-C)."""
+        budget = 100_000
+        told_idle = False
+        while True:
+            if interrupted():
+                return StopReason(SIGINT, "interrupt")
+            with self.lock:
+                self._begin()
+                try:
+                    started = time.perf_counter()
+                    result = self.session.run(max_instructions=budget)
+                    elapsed = time.perf_counter() - started
+                finally:
+                    self._running = False
+                stop = self._classify(result.reason)
+            if stop is not None:
+                return stop
+            if result.reason == "budget" and elapsed > 0:
+                budget = int(min(5_000_000, max(10_000, budget * self.SLICE_SECONDS / elapsed)))
+            if result.reason == "idle":
+                if not told_idle:
+                    told_idle = True
+                    notify("cowtui: the guest is idle, waiting for console input "
+                           "(Ctrl-C to stop)\n")
+                time.sleep(0.05)
+
+    def _begin(self) -> None:
+        self._hit = None
+        self._violations = []
+        self._rewatch()
+        self._running = True
+
+    def _classify(self, reason: str) -> StopReason | None:
+        if self._violations:
+            v = self._violations[0]
+            return StopReason(SIGTRAP, "violation", message=violation_line(v) + "\n")
+        if self._hit is not None:
+            return StopReason(SIGTRAP, "watch", watch_address=self._hit.va)
+        if reason == "breakpoint":
+            return StopReason(SIGTRAP, "breakpoint")
+        if reason == "paused":
+            return StopReason(SIGINT, "interrupt")
+        if reason in ("exit", "reset"):
+            status = self.machine.exit_status
+            return StopReason(SIGTRAP, reason, exit_status=status or 0,
+                              message=f"cowtui: the guest {'powered off' if reason == 'exit' else 'asked for a reset'}\n")
+        return None  # budget, a scenario's stop text, a boot snapshot: run on
