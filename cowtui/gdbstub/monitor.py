@@ -27,7 +27,7 @@ from ..widgets.pte_inspector import history_text, sharers_text, summary_text
 
 HELP = """\
 cowtui monitor commands (monitor NAME ARGS; numbers in C syntax, 0x... or decimal):
-  pte VA [PID]     the PTE mapping VA (current process by default): flags, COW bit,
+  pte VA [PID]     the PTE mapping VA (default: the running process): flags, COW bit,
                    frame, refcount, every PTE sharing the frame, its history
   vmprint [PID]    the process's page table, as xv6's vmprint() prints it
   refcount PA      the frame holding PA: its kind, refcount and the PTEs mapping it
@@ -54,11 +54,11 @@ def number(text: str, what: str) -> int:
 
 class Monitor:
     def __init__(self, session: Session, history: PteHistory,
-                 current_satp: Callable[[], int]) -> None:
+                 current_pid: Callable[[], int | None]) -> None:
         self.session = session
         self.view = session.view
         self.history = history
-        self.current_satp = current_satp
+        self.current_pid = current_pid
         self.builder = ViewStateBuilder(session, history)
         self.commands: dict[str, Callable[[list[str]], str]] = {
             "help": lambda args: HELP, "pte": self.pte, "vmprint": self.vmprint,
@@ -86,12 +86,10 @@ class Monitor:
     def _pid(self, args: list[str], index: int) -> int:
         if len(args) > index:
             return number(args[index], "PID")
-        satp = self.current_satp()
-        root = (satp & ((1 << 44) - 1)) << 12 if satp else 0
-        process = self.view.process_by_root(root) if root else None
-        if process is None:
-            raise MonitorError("the hart is not in a process's address space: give a PID")
-        return process.pid
+        pid = self.current_pid()
+        if pid is None:
+            raise MonitorError("no process is running now: give a PID")
+        return pid
 
     def _process(self, pid: int):
         process = next((p for p in self.view.processes() if p.pid == pid), None)

@@ -157,7 +157,7 @@ class GdbServer:
         self.end_on_detach = end_on_detach
         self.target = Target(session)
         self.monitor = Monitor(session, history or PteHistory(session.machine.events),
-                               self.target.current_satp)
+                               self.target.current_pid)
         self.listener = socket.create_server((host, port), reuse_port=False)
         self.host, self.port = self.listener.getsockname()[:2]
         self.listener.settimeout(POLL)
@@ -294,9 +294,16 @@ class GdbServer:
 
             def notify(text: str) -> None:
                 channel.send(console_payload(text))
-            stop = target.resume(interrupted, notify)
+            start_pc = self.session.machine.pc
+
+            def running() -> None:  # once per continue that outlasts a slice
+                self.log(f"gdb: running from pc {start_pc:#x}; Ctrl-C in gdb stops it")
+            stop = target.resume(interrupted, notify, running)
         if channel.closed:
             return False
+        if stop.kind == "interrupt":
+            self.log(f"gdb: interrupted at pc {self.session.machine.pc:#x} "
+                     f"(#{self.session.machine.icount})")
         if stop.message:
             channel.send(console_payload(stop.message))
         channel.send(dispatcher.stop_reply(stop))

@@ -2,11 +2,13 @@
 
 Addresses from gdb are virtual, in the current address space (as QEMU's
 stub sees them): translated through satp when paging is on and the hart is
-below M-mode. Breakpoints and watchpoints are set on the physical addresses
-they translate to when gdb inserts them (gdb re-inserts them at every
-resume); a watchpoint on an address the current table does not map (a PTE
-or a refcount while the hart is in U-mode) is looked up in the kernel's own
-table, which maps all of RAM.
+below M-mode. Where QEMU would answer "cannot access" this stub looks
+further: an address the current table does not map is looked up in the
+running process's table (the kernel in usertrap works for that process, so
+``x/4gx $stval`` shows the user's page) and then in the kernel's own table
+(which maps all of RAM: a PTE or a refcount while the hart is in U-mode).
+Breakpoints and watchpoints are set on the physical addresses they
+translate to when gdb inserts them (gdb re-inserts them at every resume).
 
 The session's lock is held for each access and each slice of a run, so the
 app's runner (which runs slices under the same lock) and the stub never
@@ -112,19 +114,40 @@ class Target:
         return 0 if m.privilege == MACHINE or satp >> 60 == 0 else satp
 
     def translate(self, va: int) -> int | None:
+        """``va`` in the current address space, else in the running process's
+        table, else in the kernel's (see the module's docstring)."""
         satp = self.current_satp()
-        return self.machine.translate(va, satp, user=False) if satp else va
+        if not satp:
+            return va
+        m = self.machine
+        pa = m.translate(va, satp, user=False)
+        if pa is not None:
+            return pa
+        for root in self._fallback_roots():
+            if root != (satp & ((1 << 44) - 1)) << 12:
+                pa = m.translate(va, (8 << 60) | (root >> 12), user=False)
+                if pa is not None:
+                    return pa
+        return None
 
-    def _kernel_translate(self, va: int) -> int | None:
-        """``va`` in the current address space, else in the kernel's table."""
-        pa = self.translate(va)
-        if pa is not None and self.machine.bus.is_ram(pa):
-            return pa
+    def current_pid(self) -> int | None:
+        """The process whose address space the hart is in, else the running
+        one (the kernel works on its behalf), else None."""
+        with self.lock:
+            view = self.session.view
+            satp = self.current_satp()
+            root = (satp & ((1 << 44) - 1)) << 12 if satp else 0
+            process = view.process_by_root(root) if root else None
+            if process is None:
+                process = next((p for p in view.processes() if p.state == "RUNNING"), None)
+            return process.pid if process is not None else None
+
+    def _fallback_roots(self) -> list[int]:
+        view = self.session.view
+        roots = [p.pagetable for p in view.processes() if p.state == "RUNNING" and p.pagetable]
         table = self.machine.symbol("kernel_pagetable")
-        root = self.machine.read_u64(table) if table is not None else None
-        if not root:
-            return pa
-        return self.machine.translate(va, (8 << 60) | (root >> 12), user=False)
+        kernel = self.machine.read_u64(table) if table is not None else None
+        return roots + ([kernel] if kernel else [])
 
     def read_memory(self, va: int, length: int) -> bytes | None:
         """The bytes at ``va``; a readable prefix if the range runs into an
@@ -158,7 +181,7 @@ class Target:
     # --- breakpoints and watchpoints ----------------------------------------------------
     def insert_breakpoint(self, va: int) -> bool:
         with self.lock:
-            pa = self._kernel_translate(va)
+            pa = self.translate(va)
             if pa is None or not self.machine.bus.is_ram(pa):
                 return False
             if va in self.breakpoints:
@@ -182,7 +205,7 @@ class Target:
             end = va + length
             while va < end:
                 chunk = min(end - va, PAGE - (va & (PAGE - 1)))
-                pa = self._kernel_translate(va)
+                pa = self.translate(va)
                 if pa is None or not self.machine.bus.is_ram(pa, chunk):
                     return False
                 ranges.append((pa, pa + chunk))
@@ -241,11 +264,13 @@ class Target:
             return self._classify(result.reason) or StopReason(SIGTRAP, "step")
 
     def resume(self, interrupted: Callable[[], bool],
-               notify: Callable[[str], None] = lambda text: None) -> StopReason:
+               notify: Callable[[str], None] = lambda text: None,
+               running: Callable[[], None] = lambda: None) -> StopReason:
         """Run until a breakpoint, a watchpoint, a violation, the guest's end,
-        a pause, or ``interrupted()`` (asked between slices: Ctrl-C)."""
+        a pause, or ``interrupted()`` (asked between slices: Ctrl-C).
+        ``running()`` is called once, when the first slice did not stop."""
         budget = 100_000
-        told_idle = False
+        told_idle = told_running = False
         while True:
             if interrupted():
                 return StopReason(SIGINT, "interrupt")
@@ -260,6 +285,9 @@ class Target:
                 stop = self._classify(result.reason)
             if stop is not None:
                 return stop
+            if not told_running:
+                told_running = True
+                running()
             if result.reason == "budget" and elapsed > 0:
                 budget = int(min(5_000_000, max(10_000, budget * self.SLICE_SECONDS / elapsed)))
             if result.reason == "idle":

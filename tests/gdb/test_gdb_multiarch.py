@@ -1,0 +1,108 @@
+"""Debian's real gdb-multiarch, in batch mode, against ``cowtui --headless --gdb``
+on the teaching kernel: the cow-lab debugging session the issue asks for."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import signal
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from .support import KERNEL, REPO, CowtuiGdb, write_commands
+
+GDB = shutil.which("gdb-multiarch")
+pytestmark = pytest.mark.skipif(GDB is None, reason="gdb-multiarch is not installed "
+                                "(apt-get install gdb-multiarch)")
+
+SESSION = """\
+set pagination off
+set confirm off
+directory {source}
+target remote 127.0.0.1:{port}
+break cowfault
+continue
+bt
+info registers sepc scause stval
+x/4gx $stval
+eval "monitor pte %#lx", $stval
+monitor check
+next
+next
+watch -l *pte
+continue
+finish
+delete
+stepi
+echo STEPPED\\n
+info registers pc
+continue
+echo INTERRUPTED\\n
+info registers priv
+detach
+"""
+
+
+@pytest.fixture
+def cowtui():
+    server = CowtuiGdb()
+    yield server
+    server.kill()
+
+
+def test_a_cow_lab_gdb_session(tmp_path: Path, cowtui: CowtuiGdb) -> None:
+    commands = write_commands(tmp_path, SESSION.format(source=REPO / "machine" / "guest",
+                                                       port=cowtui.port))
+    gdb = subprocess.Popen([GDB, "-batch", "-nx", "-x", str(commands), str(KERNEL)],
+                           cwd=tmp_path, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    try:
+        for line in gdb.stdout:
+            lines.append(line.rstrip("\n"))
+            if line.startswith("pc ") and "STEPPED" in "\n".join(lines):
+                break
+        # The last continue never stops by itself: once cowtui says it runs
+        # from the pc gdb just showed, Ctrl-C gdb as a user would.
+        pc = int(lines[-1].split()[1], 16)
+        cowtui.wait_for(f"gdb: running from pc {pc:#x}")
+        gdb.send_signal(signal.SIGINT)
+        rest, _ = gdb.communicate(timeout=120)
+    finally:
+        gdb.kill()
+    lines += rest.splitlines()
+    output = "\n".join(lines)
+    status, trace = cowtui.finish()
+
+    assert "Breakpoint 1, cowfault (" in output
+    frames = [line for line in lines if re.match(r"#\d+ ", line)]
+    assert frames[0].startswith("#0  cowfault (") and " in usertrap () at kernel/trap.c" \
+        in frames[1], frames
+    registers = {line.split()[0]: line.split()[1] for line in lines
+                 if re.match(r"(sepc|scause|stval) +0x", line)}
+    assert registers["scause"] == "0xf"          # a store page fault ...
+    stval = int(registers["stval"], 16)
+    # ... at a user address, which x/4gx reads in the faulting process's page
+    assert re.search(rf"^{stval:#x}:\s+0x[0-9a-f]{{16}}\s+0x[0-9a-f]{{16}}$", output, re.MULTILINE)
+    pte = re.search(r"^pid (\d+)  va (0x[0-9a-f]+)  \(4 KiB page, L0 entry at (0x[0-9a-f]+)\)$",
+                    output, re.MULTILINE)
+    assert pte and int(pte.group(2), 16) == stval & ~0xFFF, output
+    assert re.search(r"^PTE 0x[0-9a-f]{16}  VR-?.U-?A.? ?.*COW", output, re.MULTILINE), output
+    assert re.search(r"checked \d+ process\(es\), \d+ user frame\(s\): no violation", output)
+    # the watchpoint on the PTE fires at cowfault's store, W set and COW cleared
+    watch = re.search(r"Hardware watchpoint 2: -location \*pte\s+Old value = (\d+)\s+"
+                      r"New value = (\d+)", output)
+    assert watch, output
+    old, new = int(watch.group(1)), int(watch.group(2))
+    assert old >> 8 & 1 and not old & 4 and new & 4 and not new >> 8 & 1
+    assert int(pte.group(3), 16) > 0x80000000
+    # finish: back in usertrap with cowfault's return value (0: resolved)
+    assert re.search(r"in usertrap \(\) at kernel/trap.c:\d+\n.*\nValue returned is \$\d+ = 0",
+                     output), output
+    assert "Program received signal SIGINT" in output, output
+    assert re.search(r"^priv +0x[013]\s", output, re.MULTILINE), output
+    assert "[Inferior 1 (Remote target) detached]" in output
+    assert status in (0, 1) and "summary: instructions=" in trace, trace
+    assert "Traceback" not in "\n".join(cowtui.stderr)
