@@ -96,11 +96,15 @@ class Bus:
                 hook()
 
     def unwatch_physical_range(self, start: int, end: int) -> None:
+        """Undo one ``watch_physical_range(start, end)``: other watches of the
+        same bytes (the tracker's refcounts, a debugger's watchpoint) stay."""
         for page in range(start >> PAGE_SHIFT, ((end - 1) >> PAGE_SHIFT) + 1):
             ranges = self.partial_watches.get(page)
             if ranges is None:
                 continue
-            ranges[:] = [(a, b) for a, b in ranges if b <= start or end <= a]
+            piece = (max(start, page << PAGE_SHIFT), min(end, (page + 1) << PAGE_SHIFT))
+            if piece in ranges:
+                ranges.remove(piece)
             if not ranges:
                 del self.partial_watches[page]
                 self.watched_pages.discard(page)
