@@ -52,9 +52,9 @@ class Channel:
         self.log = log
         self.reader = PacketReader()
         self.pending: collections.deque[Item] = collections.deque()
-        self.acks = True
+        self.acks = True          # both ways, until QStartNoAckMode
+        self.await_acks = True    # off for a client that does not send its '+'
         self.closed = False
-        self._silent_acks = False
         self._partial_since: float | None = None
 
     def _receive(self, timeout: float) -> bool:
@@ -109,32 +109,26 @@ class Channel:
         packet = frame(payload)
         for _ in range(1 + RESENDS):
             self.write(packet)
-            if not self.acks or self._wait_ack():
+            if not (self.acks and self.await_acks) or self._wait_ack():
                 return
         self.log(f"gdb: no '+' after {RESENDS} resends; going on")
 
     def _wait_ack(self) -> bool:
-        """True on '+'; False on '-' (send again). Other items stay pending."""
+        """True on '+' (or when none comes in time); False on '-' (send again).
+        Other items stay pending, in order."""
         deadline = time.monotonic() + ACK_TIMEOUT
-        seen = len(self.pending)
         while True:
-            for index in range(len(self.pending)):
-                item = self.pending[index]
+            for index, item in enumerate(self.pending):
                 if isinstance(item, Ack):
                     del self.pending[index]
                     return item.positive
             left = deadline - time.monotonic()
             if left <= 0:
-                if not self._silent_acks:
-                    self._silent_acks = True
-                    self.log(f"gdb: the client sent no ack within {ACK_TIMEOUT:g} s; "
-                             "not waiting for acks any more")
-                self.acks = False
+                self.log(f"gdb: the client sent no ack within {ACK_TIMEOUT:g} s; "
+                         "not waiting for its acks any more")
+                self.await_acks = False
                 return True
             self._receive(left)
-            if len(self.pending) == seen:
-                continue
-            seen = len(self.pending)
 
     def close(self) -> None:
         self.closed = True
