@@ -89,8 +89,9 @@ class CowtuiApp(App):
 
     SLOW_PANES_SECONDS = 0.5     # the tall panes' pace while running
 
-    def __init__(self, session: Session, stable: bool = False) -> None:
-        """``stable``: no wall-clock figures on screen (tests, screenshots)."""
+    def __init__(self, session: Session, stable: bool = False, gdb=None) -> None:
+        """``stable``: no wall-clock figures on screen (tests, screenshots);
+        ``gdb``: a GdbServer to serve while the app runs (cowtui --gdb)."""
         super().__init__()
         self.session = session
         self.stable = stable
@@ -113,6 +114,10 @@ class CowtuiApp(App):
         self._slow_shown = 0.0
         self.problems_notice = ""       # what KernelView could not find, as told on start
         self.gaps_told: list[Gap] = []  # what this run cannot check, each told once
+        self.gdb_link = None
+        if gdb is not None:
+            from .gdbstub.app_link import GdbAppLink
+            self.gdb_link = GdbAppLink(self, gdb)
 
     # --- layout ------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -150,6 +155,8 @@ class CowtuiApp(App):
                         "(--cold boots from scratch)", title="Warm start", timeout=8)
         if self.session.snapshot_notice:
             self.notify(self.session.snapshot_notice, severity="warning", timeout=10)
+        if self.gdb_link is not None:
+            self.gdb_link.start()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
@@ -215,6 +222,8 @@ class CowtuiApp(App):
             detail = self.stop_message
         process = next((f"pid {p.pid} {p.name}" for p in snap.processes
                         if p.pid == snap.current_pid), None)
+        if self.gdb_link is not None:
+            detail = f"{self.gdb_link.status}  {detail}"
         mips = None if self.stable or not self.running and self.runner.mips is None \
             else self.runner.mips
         self.query_one(StatusBar).show(snap.icount, state, detail, mips, process,
@@ -372,6 +381,8 @@ class CowtuiApp(App):
 
     def on_unmount(self) -> None:
         self.runner.request_pause()
+        if self.gdb_link is not None:
+            self.gdb_link.stop()
 
     def action_dismiss_banner(self) -> None:
         self.query_one(ViolationBanner).dismiss()

@@ -130,7 +130,8 @@ class Runner:
 
     def step(self) -> Stop:
         self._begin()
-        result = self.machine.step()
+        with self.session.lock:  # a gdb stub may be running the machine (one slice)
+            result = self.machine.step()
         stop = self._classify(result.reason)
         return stop or Stop("step", f"stepped to #{self.machine.icount}")
 

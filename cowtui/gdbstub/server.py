@@ -32,7 +32,7 @@ from .packets import (
     console_payload,
     frame,
 )
-from .target import Target
+from .target import StopReason, Target
 
 ACK_TIMEOUT = 2.0       # seconds to wait for a '+' before going on without it
 RESENDS = 3             # a '-' makes us send again, this many times at most
@@ -148,6 +148,10 @@ class GdbServer:
         self.session = session
         self.log = log
         self.on_state = on_state
+        # The app's hooks (see app_link.py): after each gdb step or stop, and
+        # between the slices of a gdb continue.
+        self.on_stop: Callable[[StopReason], None] = lambda stop: None
+        self.between_slices: Callable[[], None] = lambda: None
         self.end_on_detach = end_on_detach
         self.target = Target(session)
         self.monitor = Monitor(session, history or PteHistory(session.machine.events),
@@ -292,7 +296,8 @@ class GdbServer:
 
             def running() -> None:  # once per continue that outlasts a slice
                 self.log(f"gdb: running from pc {start_pc:#x}; Ctrl-C in gdb stops it")
-            stop = target.resume(interrupted, notify, running)
+            stop = target.resume(interrupted, notify, running, self.between_slices)
+        self.on_stop(stop)
         if channel.closed:
             return False
         if stop.kind == "interrupt":

@@ -265,10 +265,12 @@ class Target:
 
     def resume(self, interrupted: Callable[[], bool],
                notify: Callable[[str], None] = lambda text: None,
-               running: Callable[[], None] = lambda: None) -> StopReason:
+               running: Callable[[], None] = lambda: None,
+               between_slices: Callable[[], None] = lambda: None) -> StopReason:
         """Run until a breakpoint, a watchpoint, a violation, the guest's end,
         a pause, or ``interrupted()`` (asked between slices: Ctrl-C).
-        ``running()`` is called once, when the first slice did not stop."""
+        ``running()`` is called once, when the first slice did not stop;
+        ``between_slices()`` after every slice that did not (the app's panes)."""
         budget = 100_000
         told_idle = told_running = False
         while True:
@@ -288,6 +290,7 @@ class Target:
             if not told_running:
                 told_running = True
                 running()
+            between_slices()
             if result.reason == "budget" and elapsed > 0:
                 budget = int(min(5_000_000, max(10_000, budget * self.SLICE_SECONDS / elapsed)))
             if result.reason == "idle":
