@@ -42,7 +42,7 @@ from .events import (
 )
 from .hart import Hart, default_engine
 from .mmu import walk
-from .trap import LOAD, Trap
+from .trap import LOAD, MACHINE, STORE, Trap
 
 RAM_BASE = 0x8000_0000
 UART_IRQ = 10
@@ -361,6 +361,47 @@ class Machine:
             out += data
             va, length = va + chunk, length - chunk
         return bytes(out)
+
+    def instruction_at_pc(self) -> int | None:
+        """The instruction bits at pc (16 or 32), fetched as the hart would, or None."""
+        satp = self.hart.csr.satp
+        paging = self.hart.privilege != MACHINE and satp >> 60
+        low = self.read_virtual(self.pc, 2, satp) if paging else self.read_physical(self.pc, 2)
+        if low is None:
+            return None
+        word = int.from_bytes(low, "little")
+        if word & 3 != 3:
+            return word
+        high = self.read_virtual(self.pc + 2, 2, satp) if paging else \
+            self.read_physical(self.pc + 2, 2)
+        return None if high is None else word | int.from_bytes(high, "little") << 16
+
+    def data_address(self, va: int, store: bool) -> int | None:
+        """The physical address a load (or store) at ``va`` would use now, with
+        the hart's privilege, MPRV, SUM and MXR; None if it would fault. No
+        side effects (A/D are not set)."""
+        hart = self.hart
+        privilege = hart.memory.data_privilege()
+        satp, status = hart.csr.satp, hart.csr.mstatus
+        if privilege == MACHINE or satp >> 60 == 0:
+            return va & M64
+
+        def read_pte(address: int) -> int:
+            value = self.read_u64(address)
+            if value is None:
+                raise Trap(5, va)
+            return value
+
+        try:
+            return walk(va, STORE if store else LOAD, privilege, satp, bool(status >> 18 & 1),
+                        bool(status >> 19 & 1), read_pte, lambda address, value: None)
+        except Trap:
+            return None
+
+    def take_pending_interrupt(self) -> None:
+        """Enter the trap of an interrupt pending and enabled now, as the next
+        instruction would first (single-step mode does the same)."""
+        self.hart.pc = self.hart.take_interrupt_if_pending(self.hart.pc)
 
     # --- changing state (a debugger's writes; only while nothing runs) ------------
     def write_register(self, index: int, value: int) -> None:

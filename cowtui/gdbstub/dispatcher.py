@@ -76,7 +76,7 @@ def stop_reply(stop: StopReason, hardware_breakpoint: bool = False) -> str:
     if stop.kind == "breakpoint":
         reply += "hwbreak:;" if hardware_breakpoint else "swbreak:;"
     elif stop.kind == "watch" and stop.watch_address is not None:
-        reply += f"watch:{stop.watch_address:x};"
+        reply += f"{stop.watch_kind}:{stop.watch_address:x};"
     return reply
 
 
@@ -217,11 +217,11 @@ class Dispatcher:
                 (self.hardware_breakpoints.add if insert else
                  self.hardware_breakpoints.discard)(address)
             ok = target.insert_breakpoint(address) if insert else target.remove_breakpoint(address)
-        elif kind == 2:
+        elif kind in (2, 3, 4):
             ok = (target.insert_watchpoint(kind, address, size) if insert
                   else target.remove_watchpoint(kind, address, size))
         else:
-            return Reply("")  # read/access watchpoints: the machine has no load hooks
+            return Reply("")
         return Reply("OK" if ok else ERROR)
 
     @staticmethod

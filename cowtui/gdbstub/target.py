@@ -23,6 +23,9 @@ from dataclasses import dataclass
 
 from machine.events import MemoryWrite
 from machine.introspect.events import Violation
+from machine.isa.accesses import effective_address
+from machine.isa.decoder import decode
+from machine.machine import RunResult
 from machine.trap import MACHINE
 
 from ..session import Session
@@ -32,6 +35,7 @@ from . import registers as R
 SIGINT, SIGTRAP = 2, 5
 PAGE = 4096
 WATCH_KINDS = {2: "watch", 3: "rwatch", 4: "awatch"}
+END_WORDS = {"exit": "powered off", "reset": "asked for a reset"}
 
 
 @dataclass(frozen=True)
@@ -40,13 +44,14 @@ class StopReason:
     kind: str                    # 'step', 'breakpoint', 'watch', 'interrupt', 'violation',
     #                              'exit', 'reset'
     watch_address: int | None = None
+    watch_kind: str = "watch"    # 'watch', 'rwatch' or 'awatch' (the stop reply's name)
     exit_status: int | None = None
     message: str | None = None   # shown on gdb's console before the stop
 
 
 @dataclass(frozen=True)
 class Watchpoint:
-    kind: int                    # 2 write (3 read and 4 access are not offered: no load hooks)
+    kind: int                    # 2 write, 3 read, 4 access
     va: int
     length: int
     ranges: tuple[tuple[int, int], ...]  # physical [start, end) pieces
@@ -198,7 +203,7 @@ class Target:
             return True  # removing what is not there is no error (gdb retries)
 
     def insert_watchpoint(self, kind: int, va: int, length: int) -> bool:
-        if kind != 2 or not 0 < length <= PAGE:
+        if kind not in WATCH_KINDS or not 0 < length <= PAGE:
             return False
         with self.lock:
             ranges = []
@@ -213,15 +218,16 @@ class Target:
             key = (kind, end - length, length)
             if key in self.watchpoints:
                 self.remove_watchpoint(*key)
-            for start, stop in ranges:
-                self.machine.watch_physical_range(start, stop)
+            if kind == 2:  # stores are seen as MemoryWrite events; loads by stepping
+                for start, stop in ranges:
+                    self.machine.watch_physical_range(start, stop)
             self.watchpoints[key] = Watchpoint(kind, end - length, length, tuple(ranges))
             return True
 
     def remove_watchpoint(self, kind: int, va: int, length: int) -> bool:
         with self.lock:
             point = self.watchpoints.pop((kind, va, length), None)
-            if point is not None:
+            if point is not None and point.kind == 2:
                 for start, stop in point.ranges:
                     self.machine.unwatch_physical_range(start, stop)
             return True
@@ -231,7 +237,7 @@ class Target:
         table freed at exit): watch it again, so the store is still seen."""
         bus = self.machine.bus
         for point in self.watchpoints.values():
-            for start, stop in point.ranges:
+            for start, stop in point.ranges if point.kind == 2 else ():
                 if not bus.watches(start, stop - start):
                     self.machine.watch_physical_range(start, stop)
 
@@ -240,7 +246,7 @@ class Target:
             return
         end = event.address + event.size
         for point in self.watchpoints.values():
-            if any(start < end and event.address < stop for start, stop in point.ranges):
+            if point.kind == 2 and any(start < end and event.address < stop for start, stop in point.ranges):
                 self._hit = point
                 self.machine.request_stop()
                 return
@@ -256,12 +262,59 @@ class Target:
             self._begin()
             try:
                 start = self.machine.icount
-                result = self.session.run(max_instructions=1)
+                result, touched = self._step()
                 if result.reason == "breakpoint" and self.machine.icount == start:
-                    result = self.session.run(max_instructions=1)  # step off the breakpoint
+                    result, touched = self._step()  # step off the breakpoint
             finally:
                 self._running = False
-            return self._classify(result.reason) or StopReason(SIGTRAP, "step")
+            return self._classify(result.reason, touched) or StopReason(SIGTRAP, "step")
+
+    # --- read and access watchpoints: stepping, each load looked at first -------------
+    def _load_watching(self) -> bool:
+        return any(point.kind != 2 for point in self.watchpoints.values())
+
+    def _step(self) -> tuple[RunResult, tuple[Watchpoint, int] | None]:
+        """One instruction; with read/access watchpoints set, also which one
+        it touched (the access is worked out before it runs: the load may
+        overwrite its own base register)."""
+        if not self._load_watching():
+            return self.session.run(max_instructions=1), None
+        m = self.machine
+        m.take_pending_interrupt()  # so the instruction looked at is the one that runs
+        touched = self._about_to_touch()
+        start = m.icount
+        result = self.session.run(max_instructions=1)
+        if touched is None or m.icount == start:  # a breakpoint stopped it before it ran
+            return result, None
+        point, sc_rd = touched
+        if sc_rd and m.registers()[sc_rd] != 0:  # a store-conditional that failed
+            return result, None
+        return result, (point, point.va)
+
+    def _about_to_touch(self) -> tuple[Watchpoint, int] | None:
+        """(read/access watchpoint, SC's rd or 0) the instruction at pc will
+        touch, or None; an access that would fault touches nothing."""
+        m = self.machine
+        word = m.instruction_at_pc()
+        decoded = decode(word) if word is not None else None
+        found = effective_address(decoded, m.registers()) if decoded is not None else None
+        if found is None:
+            return None
+        va, access = found
+        if access.aligned_only and va % access.size:
+            return None  # misaligned AMO/LR/SC: it traps
+        pieces = []
+        for offset in range(access.size):
+            pa = m.data_address(va + offset, store=access.writes)
+            if pa is None:
+                return None  # it will fault before touching memory
+            pieces.append(pa)
+        for point in self.watchpoints.values():
+            if point.kind == 2 or point.kind == 3 and not access.reads:
+                continue
+            if any(start <= pa < stop for pa in pieces for start, stop in point.ranges):
+                return point, decoded.base_operands["rd"] if access.conditional else 0
+        return None
 
     def resume(self, interrupted: Callable[[], bool],
                notify: Callable[[str], None] = lambda text: None,
@@ -280,11 +333,14 @@ class Target:
                 self._begin()
                 try:
                     started = time.perf_counter()
-                    result = self.session.run(max_instructions=budget)
+                    if self._load_watching():
+                        result, stop = self._run_stepping(budget)
+                    else:
+                        result = self.session.run(max_instructions=budget)
+                        stop = self._classify(result.reason)
                     elapsed = time.perf_counter() - started
                 finally:
                     self._running = False
-                stop = self._classify(result.reason)
             if stop is not None:
                 return stop
             if not told_running:
@@ -300,18 +356,33 @@ class Target:
                            "(Ctrl-C to stop)\n")
                 time.sleep(0.05)
 
+    def _run_stepping(self, budget: int) -> tuple[RunResult, StopReason | None]:
+        """Up to ``budget`` instructions one at a time (read/access watchpoints)."""
+        start = self.machine.icount
+        while True:
+            result, touched = self._step()
+            stop = self._classify(result.reason, touched)
+            if stop is not None or result.reason != "budget" or \
+                    self.machine.icount - start >= budget:
+                return RunResult(result.reason, self.machine.icount - start), stop
+
     def _begin(self) -> None:
         self._hit = None
         self._violations = []
         self._rewatch()
         self._running = True
 
-    def _classify(self, reason: str) -> StopReason | None:
+    def _classify(self, reason: str,
+                  touched: tuple[Watchpoint, int] | None = None) -> StopReason | None:
         if self._violations:
             v = self._violations[0]
             return StopReason(SIGTRAP, "violation", message=violation_line(v) + "\n")
         if self._hit is not None:
             return StopReason(SIGTRAP, "watch", watch_address=self._hit.va)
+        if touched is not None:
+            point, address = touched
+            return StopReason(SIGTRAP, "watch", watch_address=address,
+                              watch_kind=WATCH_KINDS[point.kind])
         if reason == "breakpoint":
             return StopReason(SIGTRAP, "breakpoint")
         if reason == "paused":
@@ -319,5 +390,5 @@ class Target:
         if reason in ("exit", "reset"):
             status = self.machine.exit_status
             return StopReason(SIGTRAP, reason, exit_status=status or 0,
-                              message=f"cowtui: the guest {'powered off' if reason == 'exit' else 'asked for a reset'}\n")
+                              message=f"cowtui: the guest {END_WORDS[reason]}\n")
         return None  # budget, a scenario's stop text, a boot snapshot: run on

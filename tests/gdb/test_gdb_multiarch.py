@@ -31,6 +31,9 @@ eval "monitor pte %#lx", $stval
 monitor check
 next
 next
+rwatch -l *pte
+continue
+delete 2
 watch -l *pte
 continue
 finish
@@ -45,9 +48,10 @@ detach
 """
 
 
-@pytest.fixture
-def cowtui():
-    server = CowtuiGdb()
+@pytest.fixture(params=["native", "fast"])
+def cowtui(request):
+    """On the C core and on the Python engine: the stub only uses the Machine's API."""
+    server = CowtuiGdb("--engine", request.param)
     yield server
     server.kill()
 
@@ -92,10 +96,14 @@ def test_a_cow_lab_gdb_session(tmp_path: Path, cowtui: CowtuiGdb) -> None:
     assert re.search(r"^PTE 0x[0-9a-f]{16}  VR-?.U-?A.? ?.*COW", output, re.MULTILINE), output
     assert re.search(r"checked \d+ process\(es\), \d+ user frame\(s\): no violation", output)
     # the watchpoint on the PTE fires at cowfault's store, W set and COW cleared
-    watch = re.search(r"Hardware watchpoint 2: -location \*pte\s+Old value = (\d+)\s+"
+    read = re.search(r"Hardware read watchpoint 2: -location \*pte\s+Value = (\d+)\s+"
+                     r"0x[0-9a-f]+ in cowfault .* at kernel/cow.c:57", output)
+    assert read, output     # the load of *pte on line 57, seen as it happens
+    watch = re.search(r"Hardware watchpoint 3: -location \*pte\s+Old value = (\d+)\s+"
                       r"New value = (\d+)", output)
     assert watch, output
     old, new = int(watch.group(1)), int(watch.group(2))
+    assert int(read.group(1)) == old
     assert old >> 8 & 1 and not old & 4 and new & 4 and not new >> 8 & 1
     assert int(pte.group(3), 16) > 0x80000000
     # finish: back in usertrap with cowfault's return value (0: resolved)

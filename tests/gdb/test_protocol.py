@@ -10,9 +10,10 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from cowtui.gdbstub.registers import CSRS
+from machine.elf import ElfImage
 
 from .rawclient import RawClient, framed
-from .support import CowtuiGdb
+from .support import KERNEL, CowtuiGdb
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +84,8 @@ def test_memory_write_then_read_and_errors(client: RawClient) -> None:
     assert client.ask("M80100000,4:zz") == b"E01"
     assert client.ask("p9999") == b"E01"
     assert client.ask("Pzz=00") == b"E01"
-    assert client.ask("Z3,80100000,8") == b""                # read watchpoints: not offered
+    assert client.ask("Z5,80100000,8") == b""                # no such kind of point
+    assert client.ask("Z3,10,8") == b"E01"                   # a watchpoint needs RAM
     assert client.ask("vMustReplyEmpty") == b""
     assert client.ask("bc") == b""                           # reverse execution: not yet
 
@@ -189,3 +191,23 @@ def test_kill_ends_a_headless_run_with_its_summary() -> None:
         cowtui.kill()
     assert "end=gdb-killed" in trace.splitlines()[-1]
     assert status == 1                                     # the scenario never got to run
+
+
+@pytest.mark.parametrize("kind, name", [(3, "rwatch"), (4, "awatch")])
+def test_read_and_access_watchpoints_stop_after_the_access(kind: int, name: str) -> None:
+    """The kernel reads ``ticks`` early in boot: the stop comes right after
+    that instruction, named as gdb expects; removing the point lets it run on."""
+    ticks = ElfImage.open(KERNEL).symbol("ticks").address
+    cowtui = CowtuiGdb()
+    try:
+        client = RawClient(cowtui.port)
+        assert client.ask(f"Z{kind},{ticks:x},8") == b"OK"
+        assert client.ask("c") == f"T05thread:1;{name}:{ticks:x};".encode()
+        stopped_at = client.ask("p20")
+        assert client.ask(f"z{kind},{ticks:x},8") == b"OK"
+        assert client.ask("s").startswith(b"T05thread:1;")       # a plain step now
+        assert client.ask("p20") != stopped_at
+        client.send_raw(framed(b"D"))
+        assert client.read_ack() == b"+" and client.read_packet() == b"OK"
+    finally:
+        cowtui.kill()
