@@ -195,12 +195,19 @@ def test_kill_ends_a_headless_run_with_its_summary() -> None:
 
 @pytest.mark.parametrize("kind, name", [(3, "rwatch"), (4, "awatch")])
 def test_read_and_access_watchpoints_stop_after_the_access(kind: int, name: str) -> None:
-    """The kernel reads ``ticks`` early in boot: the stop comes right after
-    that instruction, named as gdb expects; removing the point lets it run on."""
-    ticks = ElfImage.open(KERNEL).symbol("ticks").address
+    """In kerneltrap, the tick handler is about to read ``ticks``: the
+    stop comes right after that load, named as gdb expects; removing the
+    point lets it step on. (Read watchpoints step the machine, so the test
+    sets one where the access is near.)"""
+    kernel = ElfImage.open(KERNEL)
+    ticks = kernel.symbol("ticks").address
+    handler = kernel.symbol("kerneltrap").address   # timer ticks arrive here in S-mode
     cowtui = CowtuiGdb()
     try:
         client = RawClient(cowtui.port)
+        assert client.ask(f"Z0,{handler:x},2") == b"OK"
+        assert client.ask("c").startswith(b"T05thread:1;swbreak:;")
+        assert client.ask(f"z0,{handler:x},2") == b"OK"
         assert client.ask(f"Z{kind},{ticks:x},8") == b"OK"
         assert client.ask("c") == f"T05thread:1;{name}:{ticks:x};".encode()
         stopped_at = client.ask("p20")
