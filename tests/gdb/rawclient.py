@@ -14,6 +14,7 @@ def framed(payload: bytes) -> bytes:
 class RawClient:
     def __init__(self, port: int, timeout: float = 60) -> None:
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as gdb does
         self.buffer = b""
 
     def send_raw(self, data: bytes) -> None:
