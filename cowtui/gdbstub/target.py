@@ -357,13 +357,17 @@ class Target:
                 time.sleep(0.05)
 
     def _run_stepping(self, budget: int) -> tuple[RunResult, StopReason | None]:
-        """Up to ``budget`` instructions one at a time (read/access watchpoints)."""
-        start = self.machine.icount
+        """Up to ``budget`` instructions one at a time (read/access watchpoints),
+        for at most a slice's time, so Ctrl-C is still looked for often."""
+        start, began = self.machine.icount, time.perf_counter()
+        steps = 0
         while True:
             result, touched = self._step()
             stop = self._classify(result.reason, touched)
+            steps += 1
             if stop is not None or result.reason != "budget" or \
-                    self.machine.icount - start >= budget:
+                    self.machine.icount - start >= budget or \
+                    steps % 256 == 0 and time.perf_counter() - began > self.SLICE_SECONDS:
                 return RunResult(result.reason, self.machine.icount - start), stop
 
     def _begin(self) -> None:
