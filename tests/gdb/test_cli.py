@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 
@@ -12,6 +13,7 @@ from cowtui.gdbstub.endpoint import lab_port, parse_endpoint
 from tests.cli.support import COWTUI, REPO, one_line_error, run_cowtui
 
 from .rawclient import RawClient, framed
+from .support import CowtuiGdb
 
 
 def test_endpoints() -> None:
@@ -60,3 +62,15 @@ def test_gdb_before_a_scenario_name_takes_no_port_from_it() -> None:
     summary = trace.splitlines()[-1]
     assert "end=gdb-detached" in summary
     assert "forkexec: child exited with status 0" in summary   # forkexec's expectation
+
+
+def test_ctrl_c_ends_a_headless_run_that_waits_for_gdb() -> None:
+    cowtui = CowtuiGdb()
+    try:
+        cowtui.process.send_signal(signal.SIGINT)
+        status, trace = cowtui.finish(timeout=60)
+    finally:
+        cowtui.kill()
+    assert status == 130
+    assert trace.splitlines()[-1].startswith("summary: instructions=0 ")
+    assert "end=interrupted" in trace
