@@ -114,3 +114,36 @@ def test_a_cow_lab_gdb_session(tmp_path: Path, cowtui: CowtuiGdb) -> None:
     assert "[Inferior 1 (Remote target) detached]" in output
     assert status in (0, 1) and "summary: instructions=" in trace, trace
     assert "Traceback" not in "\n".join(cowtui.stderr)
+
+
+# What the xv6 lab's .gdbinit (from .gdbinit.tmpl-riscv) says, port filled in.
+LAB_GDBINIT = """\
+set confirm off
+set architecture riscv:rv64
+target remote 127.0.0.1:{port}
+symbol-file kernel/kernel
+set disassemble-next-line auto
+set riscv use-compressed-breakpoints yes
+"""
+
+
+def test_the_lab_gdbinit_attaches(tmp_path: Path) -> None:
+    """gdb-multiarch started in an xv6 directory with the lab's .gdbinit."""
+    server = CowtuiGdb()
+    try:
+        (tmp_path / "kernel").mkdir()
+        (tmp_path / "kernel" / "kernel").write_bytes(KERNEL.read_bytes())
+        (tmp_path / ".gdbinit").write_text(LAB_GDBINIT.format(port=server.port))
+        result = subprocess.run(
+            [GDB, "-batch", "-iex", f"set auto-load safe-path {tmp_path}",
+             "-ex", "break cowfault", "-ex", "continue", "-ex", "monitor faults", "-ex", "detach"],
+            cwd=tmp_path, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120,
+            check=False)
+        _, trace = server.finish()
+    finally:
+        server.kill()
+    output = result.stdout + result.stderr   # monitor output goes to gdb's stderr here
+    assert "Breakpoint 1, cowfault (" in output, output
+    assert "1 page fault(s), the last 1:" in output
+    assert "[Inferior 1 (Remote target) detached]" in output
+    assert "end=gdb-detached" in trace
