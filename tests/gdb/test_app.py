@@ -4,6 +4,8 @@ moves the CPU pane, and the app's step key moves the machine gdb reads."""
 from __future__ import annotations
 
 import asyncio
+import re
+import sys
 
 from cowtui.app import CowtuiApp
 from cowtui.gdbstub.server import GdbServer
@@ -12,6 +14,7 @@ from cowtui.session import Session
 from cowtui.widgets.cpu import CpuView
 from cowtui.widgets.status_bar import StatusBar
 from tests.app.conftest import APP_TEST_ENGINE, SIZE
+from tests.app.test_terminal import Terminal
 
 from .rawclient import RawClient
 
@@ -62,3 +65,22 @@ async def test_gdb_and_the_app_drive_the_same_machine() -> None:
             client.close()
         await until(pilot, lambda: f"gdb waiting on :{server.port}" in text(status),
                     "waiting again after the client left")
+
+
+def test_the_real_command_with_gdb_in_a_terminal() -> None:
+    """``cowtui --gdb 127.0.0.1:0``: the status bar names the port the OS gave,
+    gdb attaches, steps, and the app quits cleanly with a client attached."""
+    term = Terminal([sys.executable, "-m", "cowtui", "--engine", APP_TEST_ENGINE, "--cold",
+                     "--gdb", "127.0.0.1:0", "default"])
+    try:
+        assert term.read_until(b"gdb waiting on :"), term.output[-2000:]
+        assert term.read_until(b"PAUSED")
+        port = int(re.search(rb"gdb waiting on :(\d+)", term.output).group(1))
+        client = RawClient(port)
+        assert term.read_until(b"gdb attached"), term.output[-2000:]
+        assert client.ask("s").startswith(b"T05thread:1;")
+        term.send(b"q")
+        assert term.process.wait(timeout=30) == 0
+        client.close()
+    finally:
+        term.close()
