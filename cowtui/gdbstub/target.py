@@ -23,18 +23,16 @@ from dataclasses import dataclass
 
 from machine.events import MemoryWrite
 from machine.introspect.events import Violation
-from machine.isa.accesses import effective_address
-from machine.isa.decoder import decode
 from machine.machine import RunResult
 from machine.trap import MACHINE
 
 from ..session import Session
 from ..trace_text import violation_line
 from . import registers as R
+from .watchpoints import WATCH_KINDS, WRITE, Watchpoint, next_access_hit
 
 SIGINT, SIGTRAP = 2, 5
 PAGE = 4096
-WATCH_KINDS = {2: "watch", 3: "rwatch", 4: "awatch"}
 END_WORDS = {"exit": "powered off", "reset": "asked for a reset"}
 
 
@@ -47,14 +45,6 @@ class StopReason:
     watch_kind: str = "watch"    # 'watch', 'rwatch' or 'awatch' (the stop reply's name)
     exit_status: int | None = None
     message: str | None = None   # shown on gdb's console before the stop
-
-
-@dataclass(frozen=True)
-class Watchpoint:
-    kind: int                    # 2 write, 3 read, 4 access
-    va: int
-    length: int
-    ranges: tuple[tuple[int, int], ...]  # physical [start, end) pieces
 
 
 class Target:
@@ -218,7 +208,7 @@ class Target:
             key = (kind, end - length, length)
             if key in self.watchpoints:
                 self.remove_watchpoint(*key)
-            if kind == 2:  # stores are seen as MemoryWrite events; loads by stepping
+            if kind == WRITE:  # seen as MemoryWrite events; reads by stepping
                 for start, stop in ranges:
                     self.machine.watch_physical_range(start, stop)
             self.watchpoints[key] = Watchpoint(kind, end - length, length, tuple(ranges))
@@ -227,7 +217,7 @@ class Target:
     def remove_watchpoint(self, kind: int, va: int, length: int) -> bool:
         with self.lock:
             point = self.watchpoints.pop((kind, va, length), None)
-            if point is not None and point.kind == 2:
+            if point is not None and point.kind == WRITE:
                 for start, stop in point.ranges:
                     self.machine.unwatch_physical_range(start, stop)
             return True
@@ -237,7 +227,7 @@ class Target:
         table freed at exit): watch it again, so the store is still seen."""
         bus = self.machine.bus
         for point in self.watchpoints.values():
-            for start, stop in point.ranges if point.kind == 2 else ():
+            for start, stop in point.ranges if point.kind == WRITE else ():
                 if not bus.watches(start, stop - start):
                     self.machine.watch_physical_range(start, stop)
 
@@ -246,7 +236,7 @@ class Target:
             return
         end = event.address + event.size
         for point in self.watchpoints.values():
-            if point.kind == 2 and any(start < end and event.address < stop for start, stop in point.ranges):
+            if point.kind == WRITE and point.covers(event.address, end):
                 self._hit = point
                 self.machine.request_stop()
                 return
@@ -269,9 +259,9 @@ class Target:
                 self._running = False
             return self._classify(result.reason, touched) or StopReason(SIGTRAP, "step")
 
-    # --- read and access watchpoints: stepping, each load looked at first -------------
+    # --- read and access watchpoints: stepping, each access looked at first ------------
     def _load_watching(self) -> bool:
-        return any(point.kind != 2 for point in self.watchpoints.values())
+        return any(point.kind != WRITE for point in self.watchpoints.values())
 
     def _step(self) -> tuple[RunResult, tuple[Watchpoint, int] | None]:
         """One instruction; with read/access watchpoints set, also which one
@@ -281,7 +271,7 @@ class Target:
             return self.session.run(max_instructions=1), None
         m = self.machine
         m.take_pending_interrupt()  # so the instruction looked at is the one that runs
-        touched = self._about_to_touch()
+        touched = next_access_hit(m, [p for p in self.watchpoints.values() if p.kind != WRITE])
         start = m.icount
         result = self.session.run(max_instructions=1)
         if touched is None or m.icount == start:  # a breakpoint stopped it before it ran
@@ -290,31 +280,6 @@ class Target:
         if sc_rd and m.registers()[sc_rd] != 0:  # a store-conditional that failed
             return result, None
         return result, (point, point.va)
-
-    def _about_to_touch(self) -> tuple[Watchpoint, int] | None:
-        """(read/access watchpoint, SC's rd or 0) the instruction at pc will
-        touch, or None; an access that would fault touches nothing."""
-        m = self.machine
-        word = m.instruction_at_pc()
-        decoded = decode(word) if word is not None else None
-        found = effective_address(decoded, m.registers()) if decoded is not None else None
-        if found is None:
-            return None
-        va, access = found
-        if access.aligned_only and va % access.size:
-            return None  # misaligned AMO/LR/SC: it traps
-        pieces = []
-        for offset in range(access.size):
-            pa = m.data_address(va + offset, store=access.writes)
-            if pa is None:
-                return None  # it will fault before touching memory
-            pieces.append(pa)
-        for point in self.watchpoints.values():
-            if point.kind == 2 or point.kind == 3 and not access.reads:
-                continue
-            if any(start <= pa < stop for pa in pieces for start, stop in point.ranges):
-                return point, decoded.base_operands["rd"] if access.conditional else 0
-        return None
 
     def resume(self, interrupted: Callable[[], bool],
                notify: Callable[[str], None] = lambda text: None,
