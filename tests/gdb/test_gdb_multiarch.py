@@ -34,7 +34,7 @@ next
 rwatch -l *pte
 continue
 delete 2
-watch -l *pte
+eval "watch *(long *)%#lx", pte
 continue
 finish
 delete
@@ -99,10 +99,11 @@ def test_a_cow_lab_gdb_session(tmp_path: Path, cowtui: CowtuiGdb) -> None:
     read = re.search(r"Hardware read watchpoint 2: -location \*pte\s+Value = (\d+)\s+"
                      r"0x[0-9a-f]+ in cowfault .* at kernel/cow.c:57", output)
     assert read, output     # the load of *pte on line 57, seen as it happens
-    watch = re.search(r"Hardware watchpoint 3: -location \*pte\s+Old value = (\d+)\s+"
+    watch = re.search(r"Hardware watchpoint 3: \*\(long \*\)(0x[0-9a-f]+)\s+Old value = (\d+)\s+"
                       r"New value = (\d+)", output)
     assert watch, output
-    old, new = int(watch.group(1)), int(watch.group(2))
+    assert int(watch.group(1), 16) == int(pte.group(3), 16)   # the address monitor pte named
+    old, new = int(watch.group(2)), int(watch.group(3))
     assert int(read.group(1)) == old
     assert old >> 8 & 1 and not old & 4 and new & 4 and not new >> 8 & 1
     assert int(pte.group(3), 16) > 0x80000000
