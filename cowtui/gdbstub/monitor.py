@@ -30,7 +30,8 @@ cowtui monitor commands (monitor NAME ARGS; numbers in C syntax, 0x... or decima
   pte VA [PID]     the PTE mapping VA (default: the running process): flags, COW bit,
                    frame, refcount, every PTE sharing the frame, its history
   vmprint [PID]    the process's page table, as xv6's vmprint() prints it
-  refcount PA      the frame holding PA: its kind, refcount and the PTEs mapping it
+  refcount PA      the frame holding PA: its kind, refcount, the PTEs mapping it, and
+                   where its refcount lives (to watch it)
   frames           frames by kind and refcount; the shared ones listed
   faults [N]       the last N page faults (default 10) and how each was resolved
   check            every COW invariant over every process now: findings or "no violation"
@@ -132,8 +133,12 @@ class Monitor:
         self._arity(args, 1, 1, "refcount PA")
         frame = number(args[0], "PA") & ~0xFFF
         text = describe(self._frames(), frame, self.view.cow_bit).plain
-        if self.view.refcounts is None:
+        array = self.view.refcounts
+        if array is None:
             text += "  (this kernel's refcount array was not found)"
+        elif (address := array.address_of(frame)) is not None:
+            # what to watch: watch *(int *)ADDR
+            text += f"\n  {array.name}'s entry for it at {address:#x} ({array.element_size} bytes)"
         return text + "\n"
 
     def frames(self, args: list[str]) -> str:

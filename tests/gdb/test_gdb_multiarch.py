@@ -31,11 +31,19 @@ eval "monitor pte %#lx", $stval
 monitor check
 next
 next
+set $frame = (*pte >> 10) << 12
+eval "monitor refcount %#lx", $frame
+print &refcnt[($frame - 0x80000000) >> 12]
 rwatch -l *pte
 continue
 delete 2
 eval "watch *(long *)%#lx", pte
 continue
+delete
+watch refcnt[($frame - 0x80000000) >> 12]
+continue
+delete
+finish
 finish
 delete
 stepi
@@ -107,6 +115,13 @@ def test_a_cow_lab_gdb_session(tmp_path: Path, cowtui: CowtuiGdb) -> None:
     assert int(read.group(1)) == old
     assert old >> 8 & 1 and not old & 4 and new & 4 and not new >> 8 & 1
     assert int(pte.group(3), 16) > 0x80000000
+    # the refcount: where monitor refcount says it lives, and its watchpoint fires in kfree
+    where = re.search(r"refcnt's entry for it at (0x[0-9a-f]+) \(4 bytes\)", output)
+    pointer = re.search(r"= \(int \*\) (0x[0-9a-f]+) <refcnt\+\d+>", output)
+    assert where and pointer and where.group(1) == pointer.group(1), output
+    count = re.search(r"Hardware watchpoint 4: refcnt\[.*\]\s+Old value = (\d+)\s+"
+                      r"New value = (\d+)\s+.*kfree", output)
+    assert count and (int(count.group(1)), int(count.group(2))) == (2, 1), output
     # finish: back in usertrap with cowfault's return value (0: resolved)
     assert re.search(r"in usertrap \(\) at kernel/trap.c:\d+\n.*\nValue returned is \$\d+ = 0",
                      output), output
