@@ -144,7 +144,7 @@ class GdbServer:
 
     def __init__(self, session: Session, host: str, port: int,
                  log: Callable[[str], None], on_state: Callable[[str], None] = lambda s: None,
-                 history: PteHistory | None = None, end_on_detach: bool = False) -> None:
+                 end_on_detach: bool = False) -> None:
         self.session = session
         self.log = log
         self.on_state = on_state
@@ -154,8 +154,9 @@ class GdbServer:
         self.between_slices: Callable[[], None] = lambda: None
         self.end_on_detach = end_on_detach
         self.target = Target(session)
-        self.monitor = Monitor(session, history or PteHistory(session.machine.events),
-                               self.target.current_pid)
+        # Made when the first client comes (its PTE history starts then), unless
+        # the app gives its own (app_link.py: the inspector's history).
+        self.monitor: Monitor | None = None
         self.listener = socket.create_server((host, port), reuse_port=False)
         self.host, self.port = self.listener.getsockname()[:2]
         self.listener.settimeout(POLL)
@@ -226,6 +227,9 @@ class GdbServer:
         self.log(f"gdb: client {peer[0]}:{peer[1]} attached")
         self.on_state(self.state)
         channel = Channel(conn, self.log)
+        if self.monitor is None:
+            self.monitor = Monitor(self.session, PteHistory(self.session.machine.events),
+                                   self.target.current_pid)
         dispatcher = Dispatcher(self.target, self.monitor)
         how = "disconnected"
         try:
