@@ -161,6 +161,7 @@ class GdbServer:
         self.host, self.port = self.listener.getsockname()[:2]
         self.listener.settimeout(POLL)
         self.attached = False
+        self.running = False                  # a gdb continue is under way
         self.ended = threading.Event()        # a client detached or killed (end_on_detach)
         self.end_reason: str | None = None
         self._shutdown = threading.Event()
@@ -170,7 +171,9 @@ class GdbServer:
 
     @property
     def state(self) -> str:
-        return "gdb attached" if self.attached else f"gdb waiting on :{self.port}"
+        if not self.attached:
+            return f"gdb waiting on :{self.port}"
+        return "gdb attached: running (Ctrl-C in gdb)" if self.running else "gdb attached"
 
     def start(self) -> None:
         self.log(f"gdb: waiting for a client on {self.host}:{self.port} "
@@ -300,7 +303,12 @@ class GdbServer:
 
             def running() -> None:  # once per continue that outlasts a slice
                 self.log(f"gdb: running from pc {start_pc:#x}; Ctrl-C in gdb stops it")
+                self.running = True
+                self.on_state(self.state)
             stop = target.resume(interrupted, notify, running, self.between_slices)
+            if self.running:
+                self.running = False
+                self.on_state(self.state)
         self.on_stop(stop)
         if channel.closed:
             return False

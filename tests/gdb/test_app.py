@@ -16,7 +16,7 @@ from cowtui.widgets.status_bar import StatusBar
 from tests.app.conftest import APP_TEST_ENGINE, SIZE
 from tests.app.test_terminal import Terminal
 
-from .rawclient import RawClient
+from .rawclient import RawClient, framed
 
 
 def text(widget) -> str:
@@ -61,6 +61,18 @@ async def test_gdb_and_the_app_drive_the_same_machine() -> None:
             await until(pilot, lambda: session.machine.pc != stepped, "the app stepped")
             assert await asyncio.to_thread(gdb_pc, client) == session.machine.pc
             assert f"pc {session.machine.pc:#x}" in text(cpu)
+            # gdb continues: the status says so and the panes stay live
+            await asyncio.to_thread(client.send_raw, framed(b"c"))
+            assert await asyncio.to_thread(client.read_ack) == b"+"
+            await until(pilot, lambda: "gdb attached: running" in text(status), "running shown")
+            shown = text(status)
+            await until(pilot, lambda: text(status) != shown and "running" in text(status),
+                        "the instruction count moving on screen")
+            await asyncio.to_thread(client.send_raw, b"\x03")
+            assert (await asyncio.to_thread(client.read_packet)).startswith(b"T02")
+            await until(pilot, lambda: "gdb attached" in text(status)
+                        and "running" not in text(status), "stopped shown")
+            assert f"#{session.machine.icount:,}" in text(status)
         finally:
             client.close()
         await until(pilot, lambda: f"gdb waiting on :{server.port}" in text(status),
