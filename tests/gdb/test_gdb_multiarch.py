@@ -163,3 +163,27 @@ def test_the_lab_gdbinit_attaches(tmp_path: Path) -> None:
     assert "1 page fault(s), the last 1:" in output
     assert "[Inferior 1 (Remote target) detached]" in output
     assert "end=gdb-detached" in trace
+
+
+def test_a_user_breakpoint_set_from_the_kernel(tmp_path: Path) -> None:
+    """In cowfault, a breakpoint at sepc (a user address the kernel's table
+    lacks) lands in the faulting process's text: continuing stops in U-mode
+    at the store being retried, now that its page is private."""
+    server = CowtuiGdb()
+    try:
+        result = subprocess.run(
+            [GDB, "-batch", "-nx", "-ex", f"target remote 127.0.0.1:{server.port}",
+             "-ex", "break cowfault", "-ex", "continue", "-ex", "delete",
+             "-ex", 'eval "break *%#lx", $sepc', "-ex", "continue",
+             "-ex", "info registers priv", "-ex", "x/i $pc", "-ex", "detach", str(KERNEL)],
+            cwd=tmp_path, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120,
+            check=False)
+        server.finish()
+    finally:
+        server.kill()
+    output = result.stdout + result.stderr
+    user_break = re.search(r"Breakpoint 2 at (0x[0-9a-f]+)", output)
+    assert user_break and int(user_break.group(1), 16) < 0x80000000, output
+    assert f"Breakpoint 2, 0x{int(user_break.group(1), 16):016x} in ?? ()" in output, output
+    assert re.search(r"^priv +0x0\s+prv:0 \[User/Application\]", output, re.MULTILINE), output
+    assert re.search(rf"=> {user_break.group(1)}:\s+s[bhwd]\s", output), output   # a store
