@@ -270,7 +270,12 @@ class GdbServer:
                 continue
             if channel.acks:
                 channel.write(b"+")
-            answer = dispatcher.handle(item.payload)
+            try:
+                answer = dispatcher.handle(item.payload)
+            except Exception as error:  # noqa: BLE001 - a bug of ours: say so, answer E01, go on
+                self.log(f"gdb: internal error answering {item.payload[:40]!r}: "
+                         f"{type(error).__name__}: {error}")
+                answer = Reply("E01")
             if isinstance(answer, Reply):
                 if answer.console:
                     channel.send(console_payload(answer.console))

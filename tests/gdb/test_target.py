@@ -66,3 +66,4 @@ def test_registers_csrs_and_priv_round_trip(in_user_mode) -> None:
     assert target.read_register(R.csr_regnum("misa")) >> 62 == 2           # RV64
     assert target.read_register(R.FIRST_CSR + 0x7FF) is None               # no such CSR
     assert target.core_registers()[:32] == session.machine.registers()
+
