@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 from ..events import ConsoleOutput, MemoryWrite, SfenceVma, TrapReturn, TrapTaken
 from ..mmu import PTE_V, PTE_W
 from ..trap import INTERRUPT_BIT, USER
+from .blame import Change, StoreWitness
+from .callstack import call_address
 from .events import (FaultResolved, PageFault, ProcessExited, ProcessForked, PteChanged,
                      RefcountChanged, Violation)
 from .invariants import Finding, check_frames, check_pte_change, shared_cow_frames
@@ -62,6 +64,15 @@ class Tracker:
         self.ever_user: set[int] = set()       # frames seen mapped by a user PTE
         self.unmapped_held: dict[int, int] = {}  # frame -> refcount when first seen orphaned
         self._console_line = ""
+        self._panic_change: Change | None = None  # where panic() was called, once seen
+        # The last store that changed each leaf PTE, and each frame's refcount
+        # or mappings (a PTE now mapping it, or no longer).
+        self.witness = StoreWitness(machine)
+        self.pte_changes: dict[tuple[int, int], Change] = {}
+        self.frame_changes: dict[int, Change] = {}
+        # Findings made at stores, held until the kernel operation ends so
+        # that repeats (every store of one memset) make one finding with a count.
+        self.held: dict[tuple, list] = {}
         self._refcount_pages: set[int] = set()
         self._refcount_ranges: list[tuple[int, int]] = []
         self._watch_refcounts()
@@ -77,16 +88,53 @@ class Tracker:
         self.events.publish(event)
 
     def violate(self, rule: str, message: str, frames: tuple[int, ...] = (),
-                ptes: tuple[tuple[int, int], ...] = (), key: tuple = ()) -> None:
-        """Report a broken rule once per (rule, key)."""
+                ptes: tuple[tuple[int, int], ...] = (), key: tuple = (),
+                blame: Change | None = None, repeats: int = 1) -> None:
+        """Report a broken rule once per (rule, key), at the store to blame
+        when there is one."""
         identity = (rule,) + (key or frames or ptes)
         if identity in self.reported:
             return
         self.reported.add(identity)
         m = self.machine
-        violation = Violation(m.icount, rule, message, m.pc, frames, ptes)
+        pc = blame.pc if blame is not None else m.pc
+        violation = Violation(m.icount, rule, message, pc, frames, ptes, blame, repeats)
         self.violations.append(violation)
         self._publish(violation)
+
+    def hold(self, rule: str, message: str, frames: tuple[int, ...],
+             ptes: tuple[tuple[int, int], ...], key: tuple, blame: Change) -> None:
+        """A finding made at a store: counted, and reported once when the
+        kernel operation ends (``release_held``)."""
+        held = self.held.get((rule,) + key)
+        if held is None:
+            self.held[(rule,) + key] = [rule, message, frames, ptes, blame, 1]
+        else:
+            held[5] += 1
+
+    def release_held(self) -> None:
+        held, self.held = self.held, {}
+        for (rule, *key), (_, message, frames, ptes, blame, count) in held.items():
+            if count > 1:
+                message += f" (×{count:,} stores)"
+            self.violate(rule, message, frames, ptes, key=tuple(key) + (blame.icount,),
+                         blame=blame, repeats=count)
+
+    def finish(self) -> None:
+        """The run ends, whatever ended it: report what is still held, and a
+        panic whose line the stop cut short."""
+        self.release_held()
+        if self._console_line.startswith("panic"):
+            self._report_panic(self._console_line)
+
+    def blame_for(self, frames: tuple[int, ...], ptes: tuple[tuple[int, int], ...]
+                  ) -> Change | None:
+        """The latest recorded store among these frames' refcounts and these
+        PTEs: the one that made a whole-state rule fail."""
+        changes = [self.frame_changes.get(f) for f in frames] + \
+            [self.pte_changes.get(p) for p in ptes]
+        known = [c for c in changes if c is not None]
+        return max(known, key=lambda c: c.icount) if known else None
 
     def current_root(self) -> int:
         satp = self.machine.hart.csr.satp
@@ -147,6 +195,8 @@ class Tracker:
 
     def _forget_address_space(self, pid: int) -> None:
         self.roots.pop(pid, None)
+        for key in [k for k in self.pte_changes if k[0] == pid]:
+            del self.pte_changes[key]
         self.index.remove_process(pid)
         for page, (owner, _, _) in list(self.table_pages.items()):
             if owner == pid:
@@ -222,6 +272,7 @@ class Tracker:
         if event.size < 8:
             return  # byte stores into a table page: a page being freed and junk-filled
         pid, level, va_base = self.table_pages[page]
+        change: Change | None = None
         for slot, old, new in self._slots(event, 8, page):
             if old == new:
                 continue
@@ -235,15 +286,27 @@ class Tracker:
                 self.machine.watch_physical_page(child >> 12)
             if is_leaf(new) or is_leaf(old):
                 self.index.set_leaf(pid, va, new if is_leaf(new) else 0)
+                if change is None:
+                    change = self.witness.change(event.icount, event.pc, event.by_dma)
+                self.pte_changes[(pid, va)] = change
+                for pte in (old, new):
+                    if is_leaf(pte):
+                        self.frame_changes[pte_frame(pte)] = change
             if is_leaf(new):
-                self._check_pte_change(pid, va, old, new)
+                assert change is not None
+                self._check_pte_change(pid, va, old, new, change)
 
-    def _check_pte_change(self, pid: int, va: int, old: int, new: int) -> None:
+    def _check_pte_change(self, pid: int, va: int, old: int, new: int, change: Change) -> None:
         for finding in check_pte_change(pid, va, old, new, self.cow_bit):
-            self.report(finding)
+            self.report(finding, blame=change)
 
-    def report(self, finding: Finding, key: tuple = ()) -> None:
-        self.violate(finding.rule, finding.message, finding.frames, finding.ptes, key)
+    def report(self, finding: Finding, key: tuple = (), blame: Change | None = None) -> None:
+        if blame is None:
+            blame = self.blame_for(finding.frames, finding.ptes)
+        message = finding.message
+        if blame is not None:
+            message += f"; {blame.who()} stored at {blame.where()}"
+        self.violate(finding.rule, message, finding.frames, finding.ptes, key, blame)
 
     def _refcount_write(self, event: MemoryWrite) -> None:
         array = self.view.refcounts
@@ -261,10 +324,12 @@ class Tracker:
                 continue
             frame = array.frame_at(index)
             self.index.dirty.add(frame)
+            change = self.witness.change(event.icount, event.pc, event.by_dma)
+            self.frame_changes[frame] = change
             self._publish(RefcountChanged(event.icount, frame, old, new, event.pc))
             if new < 0:
-                self.violate("double-free", f"frame {frame:#x}: refcount dropped to {new}",
-                             (frame,))
+                self.violate("double-free", f"frame {frame:#x}: refcount dropped to {new} "
+                             f"at {change.where()}", (frame,), blame=change)
             if new == 0 and frame in self.table_pages:
                 # a page-table page being freed: stop watching before its junk fill
                 self.table_pages.pop(frame)
@@ -274,14 +339,20 @@ class Tracker:
         mappers = [(pid, va) for pid, va, pte in self._mappings_of(page)
                    if has_cow(pte, self.cow_bit) and not pte & PTE_W]
         if len(mappers) >= 2 or (mappers and (self.view.refcount(page) or 0) > 1):
-            who = "a device (DMA)" if event.by_dma else f"the kernel at pc {event.pc:#x}"
-            self.violate("shared-frame-written",
-                         f"{who} stored into frame {page:#x}, shared copy-on-write by "
-                         + ", ".join(f"pid {p} va {v:#x}" for p, v in mappers),
-                         (page,), tuple(mappers), key=(page, event.icount))
+            key = ("shared-frame-written", page)
+            if key in self.held:  # a repeat: only counted
+                self.held[key][5] += 1
+                return
+            change = self.witness.change(event.icount, event.pc, event.by_dma)
+            self.hold("shared-frame-written",
+                      f"{change.who()} stored into frame {page:#x}, shared copy-on-write by "
+                      + ", ".join(f"pid {p} va {v:#x}" for p, v in mappers)
+                      + f", at {change.where()}",
+                      (page,), tuple(mappers), (page,), change)
 
     # --- traps and returns ---------------------------------------------------
     def _on_trap(self, event: TrapTaken) -> None:
+        self.witness.new_entry()
         if event.from_privilege != USER or event.cause & INTERRUPT_BIT:
             return
         root = self.current_root()
@@ -297,8 +368,10 @@ class Tracker:
             self._publish(fault)
 
     def _on_return(self, event: TrapReturn) -> None:
+        self.witness.new_entry()
         if event.to_privilege != USER:
             return
+        self.release_held()
         self.rescan()
         root = self.current_root()
         process = self.process_for_root(root)
@@ -311,10 +384,11 @@ class Tracker:
         if process is not None and self.changed_since_sfence:
             stale = [(p, va) for p, va in self.changed_since_sfence if p == process.pid]
             if stale and self.pending_sfence is False:
-                self.violate("stale-translation",
-                             f"pid {process.pid}: PTE of va {stale[0][1]:#x} changed with no "
-                             "sfence.vma before returning to user mode", ptes=tuple(stale[:4]),
-                             key=(process.pid, stale[0][1], event.icount))
+                self.report(Finding("stale-translation",
+                                    f"pid {process.pid}: PTE of va {stale[0][1]:#x} changed "
+                                    "with no sfence.vma before returning to user mode",
+                                    ptes=tuple(stale[:4])),
+                            key=(process.pid, stale[0][1], event.icount))
         self.changed_since_sfence.clear()
         self.pending_sfence = False
 
@@ -351,10 +425,28 @@ class Tracker:
         if event.text == "\n":
             line, self._console_line = self._console_line, ""
             if line.startswith("panic"):
-                self.violate("kernel-panic", f"the kernel panicked: {line.strip()}",
-                             key=(line,))
+                self._report_panic(line)
+            self._panic_change = None
         else:
             self._console_line += event.text
+            if self._panic_change is None and self._console_line.startswith("panic"):
+                # still inside panic(): its caller is on the stack now
+                self._panic_change = self._panic_caller(event.icount)
+
+    def _panic_caller(self, icount: int) -> Change | None:
+        change = self.witness.change(icount, self.machine.pc)
+        names = [frame.symbol for frame in change.stack]
+        if "panic" not in names or names.index("panic") + 1 >= len(names):
+            return change
+        caller = change.stack[names.index("panic") + 1:]
+        return Change(icount, call_address(self.machine.kernel, caller[0].pc),
+                      change.privilege, change.hart, caller)
+
+    def _report_panic(self, line: str) -> None:
+        change = self._panic_change
+        where = f" — called from {change.where()}" if change is not None else ""
+        self.violate("kernel-panic", f"the kernel panicked: {line.strip()}{where}",
+                     key=(line,), blame=change)
 
     # --- whole-state checks ----------------------------------------------------
     def _mappings_of(self, frame: int) -> list[tuple[int, int, int]]:
@@ -400,9 +492,9 @@ class Tracker:
                 continue
             held[frame] = count
             if self.unmapped_held.get(frame) == count:
-                self.violate("frame-leak",
-                             f"frame {frame:#x} is mapped by no PTE but its refcount stays "
-                             f"{count}: it can never be freed", (frame,))
+                self.report(Finding("frame-leak",
+                                    f"frame {frame:#x} is mapped by no PTE but its refcount "
+                                    f"stays {count}: it can never be freed", (frame,)))
         self.unmapped_held = held
 
 
