@@ -109,10 +109,14 @@ class TextTrace:
         events.subscribe(FaultResolved, self._resolved)
         events.subscribe(Violation, self._violation)
         self.echo_console = echo_console
+        self.mid_line = False  # the echoed console has started a line it has not ended
         if echo_console:
             events.subscribe(ConsoleOutput, self._console)
 
     def _write(self, text: str) -> None:
+        if self.mid_line:  # a trace line never glued to console text
+            text = "\n" + text
+            self.mid_line = False
         self.out.write(text)
         self.out.flush()
 
@@ -128,13 +132,13 @@ class TextTrace:
         self._write(violation_line(event) + "\n")
 
     def _console(self, event: ConsoleOutput) -> None:
-        self._write(event.text)
+        self.out.write(event.text)
+        self.out.flush()
+        self.mid_line = not event.text.endswith("\n")
 
     def finish(self, summary: Summary) -> None:
         for fault in self.open_faults.values():  # faults the run ended in the middle of
-            self.out.write(fault_line(fault, None) + "\n")
-        if self.echo_console and not self.session.machine.console_text().endswith("\n"):
-            self.out.write("\n")  # the summary starts a line of its own
+            self._write(fault_line(fault, None) + "\n")
         self._write(summary_line(summary) + "\n")
 
 

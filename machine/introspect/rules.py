@@ -21,6 +21,10 @@ RULES: dict[str, str] = {
         "after changing a PTE the kernel must sfence.vma before returning to user mode",
     "frame-leak":
         "once forked children have exited, the free frames must return to their count",
+    "foreign-frame-written":
+        "the kernel, running for a process, must store only into frames that process maps",
+    "write-granted-without-cow":
+        "a page fault may make writable only a page that is COW: text and read-only pages stay so",
     "kernel-panic":
         "a COW fault must kill the faulting process, never panic the kernel",
 }

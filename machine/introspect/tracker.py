@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..events import ConsoleOutput, MemoryWrite, SfenceVma, TrapReturn, TrapTaken
-from ..mmu import PTE_V, PTE_W
+from ..mmu import PTE_V, PTE_W, PTE_X
 from ..trap import INTERRUPT_BIT, USER
 from .blame import Change, StoreWitness
 from .callstack import call_address
@@ -336,6 +336,8 @@ class Tracker:
                 self.machine.unwatch_physical_page(frame >> 12)
 
     def _cow_frame_write(self, event: MemoryWrite, page: int) -> None:
+        if self._foreign_store(event, page):
+            return
         mappers = [(pid, va) for pid, va, pte in self._mappings_of(page)
                    if has_cow(pte, self.cow_bit) and not pte & PTE_W]
         if len(mappers) >= 2 or (mappers and (self.view.refcount(page) or 0) > 1):
@@ -349,6 +351,34 @@ class Tracker:
                       + ", ".join(f"pid {p} va {v:#x}" for p, v in mappers)
                       + f", at {change.where()}",
                       (page,), tuple(mappers), (page,), change)
+
+    def _foreign_store(self, event: MemoryWrite, page: int) -> bool:
+        """The kernel, running for process P, stored into a user frame that P
+        does not map but another process does: copyout through a physical
+        address looked up before the COW copy, or any cross-process write."""
+        key = ("foreign-frame-written", page)
+        if key in self.held:
+            self.held[key][5] += 1
+            return True
+        if event.by_dma:
+            return False
+        users = self._mappings_of(page)
+        if not users or self.view.refcount(page) == 0:
+            return False  # a frame being freed: kfree links it into the free list
+        self.machine.sync_state()  # the privilege at the store
+        if self.machine.privilege == USER:
+            return False
+        process = self.view.running_process(self.machine.hart.hartid)
+        if not users or process is None or any(pid == process.pid for pid, _, _ in users):
+            return False
+        change = self.witness.change(event.icount, event.pc)
+        others = ", ".join(f"pid {p} va {v:#x}" for p, v, _ in users[:3])
+        self.hold("foreign-frame-written",
+                  f"{change.who()}, running for pid {process.pid} ({process.name}), stored into "
+                  f"frame {page:#x}, which pid {process.pid} does not map (it is {others}'s), "
+                  f"at {change.where()}",
+                  (page,), tuple((p, v) for p, v, _ in users), (page,), change)
+        return True
 
     # --- traps and returns ---------------------------------------------------
     def _on_trap(self, event: TrapTaken) -> None:
@@ -411,8 +441,23 @@ class Tracker:
                 outcome = "made-writable"
         else:
             outcome = "not-cow"
+        if outcome in ("copied", "made-writable") and not has_cow(before, self.cow_bit):
+            self._write_granted_without_cow(pid, fault, before, after)
         self._publish(FaultResolved(self.machine.icount, pid, fault.icount, fault.stval,
                                     outcome, after, new_frame))
+
+    def _write_granted_without_cow(self, pid: int, fault: PageFault, before: int,
+                                   after: int) -> None:
+        """A fault made writable a page that was present, read-only and not
+        COW: text, or a page the kernel meant to stay read-only."""
+        va = fault.stval & ~0xFFF
+        kind = "an executable" if before & PTE_X else "a read-only"
+        cause = "load" if fault.scause == 13 else "store" if fault.scause == 15 else "fetch"
+        self.report(Finding("write-granted-without-cow",
+                            f"pid {pid} va {va:#x}: a {cause} fault made {kind} page that was "
+                            f"not COW writable (PTE {before:#x} -> {after:#x})",
+                            (pte_frame(after),), ((pid, va),)),
+                    blame=self.pte_changes.get((pid, va)))
 
     def _close_killed(self, pid: int) -> None:
         open_fault = self.open_faults.pop(pid, None)
