@@ -27,6 +27,7 @@ from .locations import Locator
 from .progress import progress_bar
 from .reports import write_reports
 from .session import TRACE_EVENTS, Session, Summary
+from .source_text import blamed_line
 from .trace_text import fault_line, summary_line, violation_line
 
 
@@ -129,7 +130,11 @@ class TextTrace:
             self._write(fault_line(fault, event) + "\n")
 
     def _violation(self, event: Violation) -> None:
-        self._write(violation_line(event) + "\n")
+        line = violation_line(event)
+        blamed = blamed_line(self.session.scenario.kernel, event)
+        if blamed is not None and blamed[1]:
+            line += f" | {blamed[0]}: {blamed[1]}"   # the blamed source line's text
+        self._write(line + "\n")
 
     def _console(self, event: ConsoleOutput) -> None:
         self.out.write(event.text)

@@ -65,14 +65,21 @@ class Tracker:
         self.unmapped_held: dict[int, int] = {}  # frame -> refcount when first seen orphaned
         self._console_line = ""
         self._panic_change: Change | None = None  # where panic() was called, once seen
-        # The last store that changed each leaf PTE, and each frame's refcount
-        # or mappings (a PTE now mapping it, or no longer).
+        # The last store that changed each leaf PTE, and per frame the last
+        # store to its refcount, of a PTE now mapping it, of a PTE no longer.
         self.witness = StoreWitness(machine)
         self.pte_changes: dict[tuple[int, int], Change] = {}
-        self.frame_changes: dict[int, Change] = {}
+        self.frame_changes: dict[str, dict[int, Change]] = {
+            "refcount": {}, "mapped": {}, "unmapped": {}}
         # Findings made at stores, held until the kernel operation ends so
         # that repeats (every store of one memset) make one finding with a count.
         self.held: dict[tuple, list] = {}
+        self.cow_bit_seen = False
+        # A frame just taken off the free list, until its refcount is set.
+        self.pending_alloc: tuple[int, Change] | None = None
+        self._freelist = view.freelist_address
+        if self._freelist is not None:
+            machine.watch_physical_range(self._freelist, self._freelist + 8)
         self._refcount_pages: set[int] = set()
         self._refcount_ranges: list[tuple[int, int]] = []
         self._watch_refcounts()
@@ -103,37 +110,49 @@ class Tracker:
         self._publish(violation)
 
     def hold(self, rule: str, message: str, frames: tuple[int, ...],
-             ptes: tuple[tuple[int, int], ...], key: tuple, blame: Change) -> None:
+             ptes: tuple[tuple[int, int], ...], key: tuple, blame: Change,
+             unit: str = "stores") -> None:
         """A finding made at a store: counted, and reported once when the
         kernel operation ends (``release_held``)."""
         held = self.held.get((rule,) + key)
         if held is None:
-            self.held[(rule,) + key] = [rule, message, frames, ptes, blame, 1]
+            self.held[(rule,) + key] = [rule, message, frames, ptes, blame, 1, unit]
         else:
             held[5] += 1
 
     def release_held(self) -> None:
         held, self.held = self.held, {}
-        for (rule, *key), (_, message, frames, ptes, blame, count) in held.items():
+        for (rule, *key), (_, message, frames, ptes, blame, count, unit) in held.items():
             if count > 1:
-                message += f" (×{count:,} stores)"
+                message += f" (×{count:,} {unit})"
             self.violate(rule, message, frames, ptes, key=tuple(key) + (blame.icount,),
                          blame=blame, repeats=count)
 
     def finish(self) -> None:
         """The run ends, whatever ended it: report what is still held, and a
         panic whose line the stop cut short."""
+        self.check_pending_alloc()
         self.release_held()
         if self._console_line.startswith("panic"):
             self._report_panic(self._console_line)
 
-    def blame_for(self, frames: tuple[int, ...], ptes: tuple[tuple[int, int], ...]
+    # Which stores to a frame can make each whole-state rule fail: a PTE that
+    # stops mapping a frame cannot make it mapped-while-free or shared-writable.
+    _CAUSES = {"maps-free-frame": ("refcount", "mapped"),
+               "shared-frame-writable": ("mapped",)}
+
+    def blame_for(self, rule: str, frames: tuple[int, ...], ptes: tuple[tuple[int, int], ...]
                   ) -> Change | None:
-        """The latest recorded store among these frames' refcounts and these
-        PTEs: the one that made a whole-state rule fail."""
-        changes = [self.frame_changes.get(f) for f in frames] + \
+        """The latest recorded store that can have made ``rule`` fail for
+        these frames and PTEs."""
+        kinds = self._CAUSES.get(rule, ("refcount", "mapped", "unmapped"))
+        changes = [self.frame_changes[kind].get(f) for kind in kinds for f in frames] + \
             [self.pte_changes.get(p) for p in ptes]
         known = [c for c in changes if c is not None]
+        if not known and rule in self._CAUSES:
+            # stores into address spaces not yet watched (a child's, during fork) are
+            # unseen: the frame's other stores (kref in uvmcopy) still say where
+            return self.blame_for("", frames, ptes)
         return max(known, key=lambda c: c.icount) if known else None
 
     def current_root(self) -> int:
@@ -238,12 +257,39 @@ class Tracker:
     # --- stores into watched pages -------------------------------------------
     def _on_write(self, event: MemoryWrite) -> None:
         page = event.address & ~4095
+        if self._freelist is not None and event.address < self._freelist + 8 \
+                and self._freelist < event.address + event.size:
+            self._freelist_write(event)
         if page in self.table_pages:
             self._pte_write(event, page)
         if event.address >> 12 in self._refcount_pages:
             self._refcount_write(event)
         if page in self.cow_watched:
             self._cow_frame_write(event, page)
+
+    def _freelist_write(self, event: MemoryWrite) -> None:
+        """A push (kfree) or a pop (kalloc) of the free list's head. A popped
+        frame must have its refcount set before the kernel does anything else
+        we see (kalloc sets it to 1 before it returns)."""
+        self.check_pending_alloc()
+        values = self._old_new(event, self._freelist, 8)
+        if values is None:
+            return
+        old, new = values
+        pushed = new and self.machine.read_u64(new + self.view.run_next_offset) == old
+        if old and not pushed and old != new:
+            change = self.witness.change(event.icount, event.pc, event.by_dma)
+            self.pending_alloc = (old & ~0xFFF, change)
+
+    def check_pending_alloc(self) -> None:
+        pending, self.pending_alloc = self.pending_alloc, None
+        if pending is None:
+            return
+        frame, change = pending
+        if self.view.refcount(frame) == 0:  # one finding per kernel operation, frames counted
+            self.hold("allocated-without-count",
+                      f"frame {frame:#x} left the free list with refcount 0, taken at "
+                      f"{change.where()}", (frame,), (), (), change, unit="frames")
 
     def _slots(self, event: MemoryWrite, width: int, base: int):
         """Each ``width``-byte slot (aligned to ``base``) the write touched:
@@ -269,6 +315,7 @@ class Tracker:
         return old, new
 
     def _pte_write(self, event: MemoryWrite, page: int) -> None:
+        self.check_pending_alloc()
         if event.size < 8:
             return  # byte stores into a table page: a page being freed and junk-filled
         pid, level, va_base = self.table_pages[page]
@@ -289,11 +336,14 @@ class Tracker:
                 if change is None:
                     change = self.witness.change(event.icount, event.pc, event.by_dma)
                 self.pte_changes[(pid, va)] = change
-                for pte in (old, new):
-                    if is_leaf(pte):
-                        self.frame_changes[pte_frame(pte)] = change
+                if is_leaf(new):
+                    self.frame_changes["mapped"][pte_frame(new)] = change
+                if is_leaf(old) and (not is_leaf(new) or pte_frame(old) != pte_frame(new)):
+                    self.frame_changes["unmapped"][pte_frame(old)] = change
             if is_leaf(new):
                 assert change is not None
+                # a kernel that never sets our COW bit uses the other one: no COW page is known
+                self.cow_bit_seen = self.cow_bit_seen or has_cow(new, self.cow_bit)
                 self._check_pte_change(pid, va, old, new, change)
 
     def _check_pte_change(self, pid: int, va: int, old: int, new: int, change: Change) -> None:
@@ -302,7 +352,7 @@ class Tracker:
 
     def report(self, finding: Finding, key: tuple = (), blame: Change | None = None) -> None:
         if blame is None:
-            blame = self.blame_for(finding.frames, finding.ptes)
+            blame = self.blame_for(finding.rule, finding.frames, finding.ptes)
         message = finding.message
         if blame is not None:
             message += f"; {blame.who()} stored at {blame.where()}"
@@ -311,8 +361,15 @@ class Tracker:
     def _refcount_write(self, event: MemoryWrite) -> None:
         array = self.view.refcounts
         assert array is not None
+        indexes = array.elements_in(event.address, event.address + event.size)
+        if not indexes:
+            return  # beside the counts in their page (kmem.freelist, a lock)
+        if self.pending_alloc is not None and \
+                self.pending_alloc[0] in {array.frame_at(i) for i in indexes}:
+            self.pending_alloc = None  # the count of the frame just allocated: set
+        self.check_pending_alloc()
         width = array.element_size
-        for index in array.elements_in(event.address, event.address + event.size):
+        for index in indexes:
             values = self._old_new(event, array.element_address(index), width)
             if values is None:
                 continue
@@ -325,7 +382,7 @@ class Tracker:
             frame = array.frame_at(index)
             self.index.dirty.add(frame)
             change = self.witness.change(event.icount, event.pc, event.by_dma)
-            self.frame_changes[frame] = change
+            self.frame_changes["refcount"][frame] = change
             self._publish(RefcountChanged(event.icount, frame, old, new, event.pc))
             if new < 0:
                 self.violate("double-free", f"frame {frame:#x}: refcount dropped to {new} "
@@ -382,6 +439,7 @@ class Tracker:
 
     # --- traps and returns ---------------------------------------------------
     def _on_trap(self, event: TrapTaken) -> None:
+        self.check_pending_alloc()
         self.witness.new_entry()
         if event.from_privilege != USER or event.cause & INTERRUPT_BIT:
             return
@@ -398,6 +456,7 @@ class Tracker:
             self._publish(fault)
 
     def _on_return(self, event: TrapReturn) -> None:
+        self.check_pending_alloc()
         self.witness.new_entry()
         if event.to_privilege != USER:
             return
@@ -441,7 +500,8 @@ class Tracker:
                 outcome = "made-writable"
         else:
             outcome = "not-cow"
-        if outcome in ("copied", "made-writable") and not has_cow(before, self.cow_bit):
+        if outcome in ("copied", "made-writable") and self.cow_bit_seen \
+                and not has_cow(before, self.cow_bit):
             self._write_granted_without_cow(pid, fault, before, after)
         self._publish(FaultResolved(self.machine.icount, pid, fault.icount, fault.stval,
                                     outcome, after, new_frame))
@@ -488,6 +548,8 @@ class Tracker:
                       change.privilege, change.hart, caller)
 
     def _report_panic(self, line: str) -> None:
+        self.check_pending_alloc()
+        self.release_held()  # what led to the panic comes first
         change = self._panic_change
         where = f" — called from {change.where()}" if change is not None else ""
         self.violate("kernel-panic", f"the kernel panicked: {line.strip()}{where}",
