@@ -112,6 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--gdb", nargs="?", const="", metavar="[HOST:]PORT",
                         help="serve gdb's remote protocol (loopback; default port: the xv6 "
                              "lab's 25000 + uid %% 5000); headless, gdb drives the run")
+    parser.add_argument("--explain", nargs="?", const="", metavar="RULE",
+                        help="explain a rule (the invariant, the usual mistake, where to look); "
+                             "alone: list the rules")
     parser.add_argument("--version", action="version",
                         version=f"cowtui {__version__} (engine: {engine_description()})")
     return parser
@@ -171,6 +174,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.list:
         print(listing())
         return 0
+    if args.explain is not None:
+        from .explain import explain
+        text, status = explain(args.explain)
+        print(text, file=sys.stderr if status else sys.stdout)
+        return status
     if args.headless:
         raise_on_signals()  # a signal before the run starts: one line, no traceback
     try:

@@ -27,6 +27,7 @@ from .locations import Locator
 from .progress import progress_bar
 from .reports import write_reports
 from .session import TRACE_EVENTS, Session, Summary
+from .source_text import blamed_line
 from .trace_text import fault_line, summary_line, violation_line
 
 
@@ -111,10 +112,14 @@ class TextTrace:
         events.subscribe(FaultResolved, self._resolved)
         events.subscribe(Violation, self._violation)
         self.echo_console = echo_console
+        self.mid_line = False  # the echoed console has started a line it has not ended
         if echo_console:
             events.subscribe(ConsoleOutput, self._console)
 
     def _write(self, text: str) -> None:
+        if self.mid_line:  # a trace line never glued to console text
+            text = "\n" + text
+            self.mid_line = False
         self.out.write(text)
         self.out.flush()
 
@@ -127,16 +132,20 @@ class TextTrace:
             self._write(fault_line(fault, event) + "\n")
 
     def _violation(self, event: Violation) -> None:
-        self._write(violation_line(event) + "\n")
+        line = violation_line(event)
+        blamed = blamed_line(self.session.scenario.kernel, event)
+        if blamed is not None and blamed[1]:
+            line += f" | {blamed[0]}: {blamed[1]}"   # the blamed source line's text
+        self._write(line + "\n")
 
     def _console(self, event: ConsoleOutput) -> None:
-        self._write(event.text)
+        self.out.write(event.text)
+        self.out.flush()
+        self.mid_line = not event.text.endswith("\n")
 
     def finish(self, summary: Summary) -> None:
         for fault in self.open_faults.values():  # faults the run ended in the middle of
-            self.out.write(fault_line(fault, None) + "\n")
-        if self.echo_console and not self.session.machine.console_text().endswith("\n"):
-            self.out.write("\n")  # the summary starts a line of its own
+            self._write(fault_line(fault, None) + "\n")
         self._write(summary_line(summary) + "\n")
 
 

@@ -198,6 +198,9 @@ class Runner:
     def _classify(self, reason: str) -> Stop | None:
         """What a RunResult's reason means for the app; None: keep running."""
         machine, session = self.machine, self.session
+        if reason in ("breakpoint", "paused", "exit", "reset") or \
+                (reason == "stopped" and session.finished):
+            session.tracker.finish()  # a stop never hides what the tracker still holds
         if self._violations:
             v = self._violations[0]
             return Stop("violation", f"invariant violated: [{v.rule}] {v.message}", v,

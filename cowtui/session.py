@@ -200,7 +200,14 @@ class Session:
 
     def run_to_end(self, progress=None, ended=None) -> str:
         """Run headless until the scenario says stop; returns why it ended.
-        ``ended()``, asked after every slice, may end it early by returning a reason."""
+        ``ended()``, asked after every slice, may end it early by returning a reason.
+        Whatever ended it, the rules see everything up to the last instruction."""
+        try:
+            return self._run_to_end(progress, ended)
+        finally:
+            self.tracker.finish()
+
+    def _run_to_end(self, progress, ended) -> str:
         while True:
             budget = self.budget_left()
             if budget == 0:

@@ -311,6 +311,14 @@ class Machine:
     def registers(self) -> list[int]:
         return list(self.hart.x[:32])
 
+    def sync_state(self) -> None:
+        """Make registers, CSRs and privilege readable from an event hook
+        that runs mid-run (the native core keeps them while it runs); pc and
+        icount stay the event's."""
+        native = getattr(self.hart, "native", None)
+        if native is not None:
+            native.refresh_python_state()
+
     def read_csr(self, name_or_number: str | int) -> int | None:
         """A CSR's value as M-mode software would read it, or None if it does not exist."""
         from .csr import _READERS

@@ -18,7 +18,7 @@ from cowtui.widgets.pte_list import PteList, option_id
 from cowtui.widgets.status_bar import StatusBar
 from machine.introspect.events import PageFault
 from machine.introspect.pte import PTE_W, has_cow
-from machine.introspect.rules import RULES
+from machine.introspect.rules import MISTAKES, RULES
 
 from .conftest import SIZE, finish_run, make_app
 
@@ -230,6 +230,11 @@ async def test_violation_banner_jumps_to_the_pte_and_frame():
         text = banner.content.plain
         assert "[cow-on-readonly] pid 1 va 0x0" in text
         assert RULES["cow-on-readonly"] in text and "uvmcopy" in text
+        # blamed at the store, with the usual mistake, the call stack and the source line
+        assert MISTAKES["cow-on-readonly"] in text
+        assert "the kernel stored at instruction" in text
+        assert "stored at uvmcopy+0x" in text and "← fork (kernel/proc.c:" in text
+        assert "kernel/cow.c:" in text and ": *pte = PA2PTE(pa) | flags;" in text
         assert "STOPPED" in app.query_one(StatusBar).plain()
         # the view jumped: process, PTE, frame
         assert app.selected_pid == 1
@@ -258,7 +263,7 @@ async def test_a_guest_that_never_stops_pauses_and_quits(loop_scenario):
         toasts = [n.message for n in app._notifications]
         assert any(t.startswith("no process table") and "not checked: refcount-mismatch" in t
                    for t in toasts), toasts
-        assert "9 rules off" in app.query_one(StatusBar).plain()   # in view for the whole run
+        assert "12 rules off" in app.query_one(StatusBar).plain()   # in view for the whole run
         await pilot.press("c")
         for _ in range(1000):                       # poll until a view state arrived mid-run
             await asyncio.sleep(0.01)               # (pilot.pause waits for an idle CPU)
