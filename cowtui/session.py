@@ -95,6 +95,7 @@ class Session:
         self.since_input = ""     # console text since the last scripted input
         self.script_done = not s.console
         self.finished = False
+        self.timetravel = None  # cowtui.timetravel.TimeTravel, once one is made for this session
         self.breakpoint_addresses = [self.resolve_location(b) for b in s.breakpoints]
         for address in self.breakpoint_addresses:
             self.machine.add_breakpoint(address)
@@ -122,6 +123,8 @@ class Session:
     def run(self, max_instructions: int | None = None, until=None) -> RunResult:
         """``machine.run``, plus taking the boot snapshot when its moment comes."""
         result = self.machine.run(max_instructions=max_instructions, until=until)
+        if self.timetravel is not None:
+            self.timetravel.after_run()  # a checkpoint, if one is due
         if result.reason == "stopped" and self._snapshot_taking:
             self._snapshot_taking = False
             self.boot_cache.store(self.machine, BOOT_PROMPT)
@@ -198,7 +201,10 @@ class Session:
             budget = self.budget_left()
             if budget == 0:
                 return "budget"
-            result: RunResult = self.run(max_instructions=min(budget, 2_000_000))
+            budget = min(budget, 2_000_000)
+            if self.timetravel is not None:  # end the slice where a checkpoint is due
+                budget = min(budget, self.timetravel.due_in())
+            result: RunResult = self.run(max_instructions=budget)
             if progress is not None:
                 progress(self.machine.icount, self.scenario.stop_instructions)
             early = ended() if ended is not None else None

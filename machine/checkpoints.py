@@ -55,6 +55,7 @@ class Checkpoint:
     pages: dict[int, bytes]           # RAM page number -> its content (zlib), if it changed
     inputs_delivered: int             # len(machine.delivered_inputs) when taken
     halt_reason: str | None
+    extra: Any = None                 # what the caller keeps with it (on_capture)
 
 
 class Checkpoints:
@@ -72,6 +73,8 @@ class Checkpoints:
         self._distinct: dict[bytes, bytes] = {}    # compressed page -> the one copy kept
         self._versions: dict[int, list[int]] = {}  # page -> indices of checkpoints holding it
         self.points: list[Checkpoint] = []
+        # Called with each new checkpoint: a session keeps its observers' state in ``extra``.
+        self.on_capture: Callable[[Checkpoint], None] | None = None
         self._append(self._take_changed_pages())   # the base: every page that is not zero
 
     # --- taking ------------------------------------------------------------------
@@ -110,6 +113,8 @@ class Checkpoints:
         for page in pages:
             self._versions.setdefault(page, []).append(index)
         self.points.append(point)
+        if self.on_capture is not None:
+            self.on_capture(point)
         return point
 
     def capture(self) -> Checkpoint:
