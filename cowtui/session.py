@@ -61,6 +61,7 @@ BOOT_PROMPT = "$ "  # a boot snapshot is taken when the shell first prompts
 class Session:
     scenario: Scenario
     warm: bool = False  # restore (or record) a boot snapshot at the first shell prompt
+    checkpoint_every: int | None = None  # time travel's interval (None: the default, or off)
     machine: Machine = field(init=False)
     view: KernelView = field(init=False)
     tracker: Tracker = field(init=False)
@@ -80,7 +81,7 @@ class Session:
         self.restored_boot = False
         self.snapshot_notice: str | None = None
         self._snapshot_due = False
-        if self.warm:
+        if self.warm and s.stop_at is None:  # stop: {at: N} may name a moment of the boot
             self._restore_boot()
         self.view = KernelView(self.machine, s.refcount_symbol, s.cow_bit)
         if s.refcount_symbol and self.view.refcounts is None:
@@ -192,7 +193,13 @@ class Session:
 
     # --- running ------------------------------------------------------------------------
     def budget_left(self) -> int:
-        return max(0, self.scenario.stop_instructions - self.machine.icount)
+        s = self.scenario
+        end = s.stop_instructions if s.stop_at is None else min(s.stop_at, s.stop_instructions)
+        return max(0, end - self.machine.icount)
+
+    def at_stop_instruction(self) -> bool:
+        """Whether the run is at the scenario's ``stop: {at: N}``."""
+        return self.scenario.stop_at is not None and self.machine.icount >= self.scenario.stop_at
 
     def run_to_end(self, progress=None, ended=None) -> str:
         """Run headless until the scenario says stop; returns why it ended.
@@ -200,7 +207,7 @@ class Session:
         while True:
             budget = self.budget_left()
             if budget == 0:
-                return "budget"
+                return "at" if self.at_stop_instruction() else "budget"
             budget = min(budget, 2_000_000)
             if self.timetravel is not None:  # end the slice where a checkpoint is due
                 budget = min(budget, self.timetravel.due_in())
@@ -225,7 +232,7 @@ class Session:
         console = self.machine.console_text()
         rules = sorted({v.rule for v in self.tracker.violations})
         checks: list[Expectation] = []
-        if s.stop_console and end != "stop" and error is None:
+        if s.stop_console and end not in ("stop", "at") and error is None:
             # the script or its stop text never came: what ran proves nothing about the rest
             checks.append(Expectation(f"the run reaches its stop text (it ended: {end})", False,
                                       "stop"))
