@@ -15,6 +15,7 @@ appended) are not copied: they are cut back to the checkpoint's instruction.
 from __future__ import annotations
 
 import copy
+import threading
 from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ from machine.store_log import LoggedStore, StoreLog
 from .history import PteHistory
 from .session import Session
 
+_THREAD_TYPES = (threading.Event, threading.Condition, type(threading.Lock()),
+                 type(threading.RLock()))
 MOMENT_KINDS = {"fault": PageFault, "fork": ProcessForked, "violation": Violation}
 
 
@@ -64,7 +67,7 @@ class TimeTravel:
                  every: int = DEFAULT_EVERY, observers: Iterable[object] = (),
                  pinned: Iterable[object] = ()) -> None:
         """``observers``: more objects whose state follows time (the app's
-        runner); ``pinned``: objects they refer to that are no state (locks)."""
+        runner); ``pinned``: objects they refer to that are no state."""
         self.session = session
         self.machine = session.machine
         self.history = history
@@ -80,8 +83,12 @@ class TimeTravel:
             self._observers.append(history)
             self._logs.append((history, "_by_pte"))
         m = self.machine
+        # Shared, not copied: the machine and what it is wired to, the observers
+        # themselves (they refer to each other), and their threads' locks and events.
+        wiring = [value for owner in self._observers for value in vars(owner).values()
+                  if isinstance(value, _THREAD_TYPES)]
         self._pinned = [self, m, m.events, m.bus, m.kernel, m.hart, session.scenario,
-                        *self._observers, *pinned]
+                        *self._observers, *wiring, *pinned]
         self.replaying = False
         self.checkpoints = Checkpoints(m, every)
         self.checkpoints.points[0].extra = self._capture_observers()
@@ -236,6 +243,8 @@ class TimeTravel:
         return hits
 
     # --- back to the last change ------------------------------------------------------------
+    # "The last change" is the store that made the state seen now: if it is the
+    # instruction just executed, the move stays here and names it.
     def _to_store(self, store: LoggedStore | None, what: str) -> Arrival:
         if store is None:
             raise TimeTravelError(f"no change of {what} was seen before this instruction")
@@ -246,13 +255,13 @@ class TimeTravel:
     def last_change_of_address(self, start: int, end: int | None = None) -> Arrival:
         """Back to just after the last store into physical bytes [start, end)."""
         end = start + 1 if end is None else end
-        store = self.stores.last_change(start, end, self.machine.icount - 1)
+        store = self.stores.last_change(start, end, self.machine.icount)
         return self._to_store(store, f"physical {start:#x}")
 
     def last_change_of_pte(self, pid: int, va: int) -> Arrival:
         if self.history is None:
             raise TimeTravelError("no PTE history is kept")
-        now = self.machine.icount - 1   # a store at now - 1 made the state seen now
+        now = self.machine.icount   # (a store at now - 1 made the state seen now)
         changes = [e for e in self.history.of(pid, va) if e.icount < now]
         if not changes:
             raise TimeTravelError(f"no change of pid {pid}'s PTE for {va:#x} before this "
@@ -267,7 +276,7 @@ class TimeTravel:
         if address is None:
             raise TimeTravelError(f"frame {frame:#x} has no refcount this kernel shows")
         store = self.stores.last_change(address, address + array_.element_size,
-                                        self.machine.icount - 1)
+                                        self.machine.icount)
         return self._to_store(store, f"frame {frame:#x}'s refcount")
 
     def where(self, pc: int) -> str:

@@ -33,7 +33,8 @@ class ViolationBanner(Static):
             text.append(f"  ({source})")
         if more:
             text.append(f"  (+{more} more)", "dim")
-        text.append("\n i or click: inspect the PTE   escape: dismiss   c: continue", "dim")
+        text.append("\n i or click: inspect the PTE   w: go to the write   escape: dismiss   "
+                    "c: continue", "dim")
         self.update(text)
         self.display = True
 
