@@ -1,6 +1,6 @@
 """Time travel's costs on a long run of the teaching kernel.
 
-  python bench/timetravel.py [--instructions 1000000000] [--every 20000000]
+  python bench/timetravel.py [--instructions 1000000000] [--every 2000000]
                              [--engine native] [--samples 11]
 
 The guest runs `cowstress` again and again (a console script that types it at
@@ -38,6 +38,7 @@ from cowtui.history import PteHistory
 from cowtui.scenario import load_scenario
 from cowtui.session import Session
 from cowtui.timetravel import TimeTravel, TimeTravelError
+from machine.checkpoints import DEFAULT_EVERY
 from machine.introspect.events import PageFault
 
 MIB = 1 << 20
@@ -133,7 +134,7 @@ def run_child(args: argparse.Namespace, scenario: Path, every: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--instructions", type=int, default=1_000_000_000)
-    parser.add_argument("--every", type=int, default=20_000_000)
+    parser.add_argument("--every", type=int, default=DEFAULT_EVERY)
     parser.add_argument("--engine", default="native")
     parser.add_argument("--samples", type=int, default=11)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)

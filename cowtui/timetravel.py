@@ -79,9 +79,13 @@ class TimeTravel:
                                           session.cow_bits, *observers]
         self._logs: list[tuple[object, str]] = [(session, "trace"),
                                                 (session.tracker, "violations")]
+        # Not state of a moment: the PTEs changed since the last stop (a jump
+        # starts that afresh).
+        self._skipped: set[tuple[int, str]] = set()
         if history is not None:
             self._observers.append(history)
             self._logs.append((history, "_by_pte"))
+            self._skipped.add((id(history), "_changed"))
         m = self.machine
         # Shared, not copied: the machine and what it is wired to, the observers
         # themselves (they refer to each other), and their threads' locks and events.
@@ -104,7 +108,7 @@ class TimeTravel:
         return {id(o): o for o in self._pinned}
 
     def _capture_observers(self) -> dict[str, Any]:
-        logs = {(id(owner), name) for owner, name in self._logs}
+        logs = {(id(owner), name) for owner, name in self._logs} | self._skipped
         states = []
         memo = self._memo()
         for owner in self._observers:

@@ -7,13 +7,14 @@ one (the base) holds every page that is not zero. The RAM of checkpoint k is
 the base with every later delta up to k laid over it: per page, the newest
 version at or before k.
 
-Changed pages are found by comparing RAM with a shadow copy of RAM as it
-was at the latest checkpoint (1 MiB blocks with memcmp, then the pages of
-the blocks that differ). Pages are kept zlib-compressed. Nothing in any store path needs to know: CPU
-stores in every engine, AMOs, the native core's bulk loops, page-walk A/D
-updates and device DMA all land in the one RAM buffer. The price is the
-shadow (the guest's RAM size once) and one pass over RAM per checkpoint
-(bench/timetravel.py measures it). Identical page contents are kept once.
+Changed pages: the engines and devices mark each RAM page they store into
+(``Hart.take_dirty_pages``: the native core's byte map, the Python engines'
+and DMA's set in the bus; fast store paths are emptied at every take, so a
+page's next store marks it again). Of the marked pages, those whose bytes
+differ from a shadow copy of RAM as at the latest checkpoint are kept,
+zlib-compressed; identical contents are kept once. ``verify=True`` (tests)
+also compares all of RAM with the shadow at every checkpoint and raises if
+a page changed without a mark. The shadow costs the guest's RAM size once.
 
 Replay is exact because nothing depends on the host: time is the
 instruction count, and console input is replayed from the machine's log of
@@ -37,7 +38,9 @@ if TYPE_CHECKING:
 
 PAGE = 4096
 BLOCK = 1 << 20
-DEFAULT_EVERY = 20_000_000  # instructions between checkpoints (see bench/timetravel.py)
+# Instructions between checkpoints: a step back replays half of it on average
+# (bench/timetravel.py: 2 M gives a median step back of ~40 ms on the native core).
+DEFAULT_EVERY = 2_000_000
 
 _memcmp = ctypes.CDLL(None).memcmp
 _memcmp.restype = ctypes.c_int
@@ -61,12 +64,15 @@ class Checkpoint:
 class Checkpoints:
     """Checkpoints of one machine, taken when ``maybe_capture`` finds one due."""
 
-    def __init__(self, machine: Machine, every: int = DEFAULT_EVERY) -> None:
+    def __init__(self, machine: Machine, every: int = DEFAULT_EVERY,
+                 verify: bool = False) -> None:
         if every <= 0:
             raise ValueError("checkpoint interval must be a positive number of instructions")
         self.machine = machine
         self.every = every
+        self.verify = verify
         ram = machine.bus.ram
+        machine.hart.take_dirty_pages()            # marks from now on
         self._shadow = bytearray(len(ram))         # RAM as at the latest checkpoint
         self._ram_address = _address(ram)
         self._shadow_address = _address(self._shadow)
@@ -75,7 +81,7 @@ class Checkpoints:
         self.points: list[Checkpoint] = []
         # Called with each new checkpoint: a session keeps its observers' state in ``extra``.
         self.on_capture: Callable[[Checkpoint], None] | None = None
-        self._append(self._take_changed_pages())   # the base: every page that is not zero
+        self._append(self._keep_pages(self._scan()))  # the base: every page that is not zero
 
     # --- taking ------------------------------------------------------------------
     def _keep(self, page: memoryview) -> bytes:
@@ -84,18 +90,18 @@ class Checkpoints:
         packed = zlib.compress(page, 1)
         return self._distinct.setdefault(packed, packed)
 
-    def _take_changed_pages(self) -> dict[int, bytes]:
-        """The pages changed since the latest checkpoint, kept; the shadow catches up."""
+    def _keep_pages(self, numbers: list[int]) -> dict[int, bytes]:
+        """These pages, kept; the shadow catches up."""
         ram, shadow = memoryview(self.machine.bus.ram), memoryview(self._shadow)
         pages = {}
-        for page in self.changed_pages():
+        for page in numbers:
             span = slice(page * PAGE, (page + 1) * PAGE)
             pages[page] = self._keep(ram[span])
             shadow[span] = ram[span]
         return pages
 
-    def changed_pages(self) -> list[int]:
-        """RAM pages that differ from the latest checkpoint."""
+    def _scan(self) -> list[int]:
+        """Every RAM page that differs from the shadow: a pass over all of RAM."""
         ram, shadow, size = self._ram_address, self._shadow_address, len(self._shadow)
         changed = []
         for block in range(0, size, BLOCK):
@@ -103,6 +109,18 @@ class Checkpoints:
             if _memcmp(ram + block, shadow + block, length):
                 changed.extend(offset // PAGE for offset in range(block, block + length, PAGE)
                                if _memcmp(ram + offset, shadow + offset, PAGE))
+        return changed
+
+    def changed_pages(self) -> list[int]:
+        """RAM pages that differ from the latest checkpoint. The marks are
+        taken: the caller keeps or restores every page returned."""
+        ram, shadow = self._ram_address, self._shadow_address
+        changed = [page for page in sorted(self.machine.hart.take_dirty_pages())
+                   if _memcmp(ram + page * PAGE, shadow + page * PAGE, PAGE)]
+        if self.verify:
+            missed = set(self._scan()) - set(changed)
+            if missed:
+                raise AssertionError(f"RAM pages changed without a mark: {sorted(missed)[:8]}")
         return changed
 
     def _append(self, pages: dict[int, bytes]) -> Checkpoint:
@@ -121,7 +139,7 @@ class Checkpoints:
         """A checkpoint now (the latest, if it is at this instruction already)."""
         if self.points[-1].icount == self.machine.icount:
             return self.points[-1]
-        return self._append(self._take_changed_pages())
+        return self._append(self._keep_pages(self.changed_pages()))
 
     def due(self) -> bool:
         return self.machine.icount >= self.points[-1].icount + self.every

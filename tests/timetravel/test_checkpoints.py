@@ -48,10 +48,10 @@ def test_forward_back_forward_is_a_straight_run(at_prompt: dict, engine: str) ->
     straight, straight_trace = machine_at(at_prompt, engine)
     start = straight.icount
     straight.feed_console("cowdemo\n")  # typed while paused: delivered at the next instruction
-    Checkpoints(straight, every=SPAN // 7).run_to(start + SPAN)
+    Checkpoints(straight, every=SPAN // 7, verify=True).run_to(start + SPAN)
 
     m, trace = machine_at(at_prompt, engine)
-    history = Checkpoints(m, every=SPAN // 7)
+    history = Checkpoints(m, every=SPAN // 7, verify=True)
     m.feed_console("cowdemo\n")
     history.run_to(start + SPAN * 2 // 3)
     assert len(history.points) > 3
@@ -76,7 +76,7 @@ def test_replayed_trace_joins_the_recorded_one(at_prompt: dict) -> None:
     straight.feed_console("cowdemo\n")
     straight.run(max_instructions=4 * SPAN)
     m, trace = machine_at(at_prompt, "native")
-    history = Checkpoints(m, every=SPAN // 5)
+    history = Checkpoints(m, every=SPAN // 5, verify=True)
     m.feed_console("cowdemo\n")
     history.run_to(start + 3 * SPAN)
     history.restore(history.index_at_or_before(start + SPAN + 12_345))
@@ -89,7 +89,7 @@ def test_replayed_trace_joins_the_recorded_one(at_prompt: dict) -> None:
 
 def test_pages_kept_are_only_those_that_changed(at_prompt: dict) -> None:
     m, _ = machine_at(at_prompt, "native")
-    history = Checkpoints(m, every=1_000_000)
+    history = Checkpoints(m, every=1_000_000, verify=True)
     m.run(max_instructions=10)
     history.capture()
     changed = history.points[-1].pages
@@ -105,3 +105,14 @@ def test_a_bad_interval_is_refused(at_prompt: dict) -> None:
     m, _ = machine_at(at_prompt, "native")
     with pytest.raises(ValueError, match="positive"):
         Checkpoints(m, every=0)
+
+
+def test_verify_catches_a_page_changed_without_a_mark(at_prompt: dict) -> None:
+    """The check above can fail: with the marks thrown away, it does."""
+    m, _ = machine_at(at_prompt, "interp")
+    history = Checkpoints(m, every=1_000_000, verify=True)
+    m.feed_console("cowdemo\n")
+    m.run(max_instructions=20_000)
+    m.hart.take_dirty_pages()   # marks lost, as a store path that forgot to mark would
+    with pytest.raises(AssertionError, match="changed without a mark"):
+        history.capture()
