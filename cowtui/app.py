@@ -34,6 +34,7 @@ from .history import PteHistory
 from .pte_details import pte_details
 from .runner import Goal, Runner, Stop
 from .session import Session
+from .timetravel_app import TIME_TRAVEL_BINDINGS, TimeTravelActions
 from .view_state import ViewState, ViewStateBuilder
 from .widgets.banner import ViolationBanner
 from .widgets.console import ConsoleView
@@ -65,7 +66,7 @@ def _key(key: str, action: str, description: str, tooltip: str, show: bool = Tru
                    id=f"cowtui.{action.replace('_', '-')}")
 
 
-class CowtuiApp(App):
+class CowtuiApp(TimeTravelActions, App):
     CSS_PATH = "app.tcss"
     TITLE = "cowtui"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -84,6 +85,7 @@ class CowtuiApp(App):
              "Save an SVG screenshot, vmprint of the selected process and the trace as JSON"),
         _key("z", "compact", "Compact", "Fold runs of free frames in the heat map", show=False),
         _key("escape", "dismiss_banner", "Dismiss", "Hide the violation banner", show=False),
+        *TIME_TRAVEL_BINDINGS,   # the backward pairs of the keys above (timetravel_app.py)
         _key("q", "quit", "Quit", "Quit cowtui"),
     ]
 
@@ -98,6 +100,7 @@ class CowtuiApp(App):
         self.history = PteHistory(session.machine.events)
         self.runner = Runner(session, self.history)
         self.builder = ViewStateBuilder(session, self.history)
+        self.setup_time_travel()
         self.cow_bit = session.view.cow_bit
         self.view_state: ViewState | None = None
         self._latest: ViewState | None = None
@@ -150,6 +153,7 @@ class CowtuiApp(App):
             if self.session.view.procs is None:
                 self.query_one(ProcessTable).border_subtitle = "no process table found"
         self.tell_rules_off()
+        self.open_at_stop_instruction()
         if self.session.restored_boot:
             self.notify("restored the boot snapshot: resumed at the shell prompt "
                         "(--cold boots from scratch)", title="Warm start", timeout=8)
@@ -474,6 +478,8 @@ class CowtuiApp(App):
         def done(result: str | None) -> None:
             if result == "run-until-change":
                 self.start(Goal("pte", pid=pid, va=va))
+            else:
+                self.after_inspector(result, pid, va)
 
         self.push_screen(PteInspector(details), done)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import yaml
 
+from machine.checkpoints import DEFAULT_EVERY
 from machine.guest import BUG_ZOO
 from machine.hart import Hart, default_engine
 from machine.native import unavailable_reason
@@ -71,6 +72,17 @@ def listing() -> str:
     return "\n".join(lines)
 
 
+def _instruction_count(text: str) -> int:
+    try:
+        value = int(text.replace(",", "").replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of instructions, got {text!r}") \
+            from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of instructions, got {text}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="cowtui", formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -100,6 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--cold", action="store_true",
                         help="boot from scratch: don't restore (or record) the boot snapshot "
                              "kept in ~/.cache/cowtui (headless runs always boot cold)")
+    parser.add_argument("--checkpoint-every", metavar="N", type=_instruction_count, default=None,
+                        help="time travel: a checkpoint every N instructions (the app: "
+                             f"default {DEFAULT_EVERY:,}; headless: off unless given; the trace "
+                             "is the same either way)")
     parser.add_argument("--headless", action="store_true",
                         help="run to the end without the UI: print faults, violations, summary")
     parser.add_argument("--console", action="store_true", help="headless: echo the guest console")
@@ -202,7 +218,8 @@ def _main(args: argparse.Namespace) -> int:
                 args.scenario, args.gdb = args.gdb, ""
         scenario = _scenario(args)
         from .session import Session
-        session = Session(scenario, warm=not (args.cold or args.headless))
+        session = Session(scenario, warm=not (args.cold or args.headless),
+                          checkpoint_every=args.checkpoint_every)
         if args.gdb is not None:
             from .gdbstub.launch import open_server
             gdb = open_server(session, args.gdb, end_on_detach=args.headless)

@@ -52,6 +52,9 @@ def run_headless(session: Session, echo_console: bool, as_json: bool,
 def _run(session: Session, echo_console: bool, as_json: bool, out: TextIO, err: TextIO,
          signals: list[int], reports: dict[str, Path], drive) -> int:
     machine = session.machine
+    if session.checkpoint_every is not None:  # nothing goes back headless: only when asked
+        from .timetravel import TimeTravel
+        TimeTravel(session, every=session.checkpoint_every)
     started = time.perf_counter()
     warned = _warn(session.gaps(), [], err)
     guard = RunGuard(machine, session.scenario, session.view)

@@ -170,6 +170,9 @@ class Runner:
             left = session.budget_left()
             if not self._budget_reported and left == 0:
                 self._budget_reported = True
+                if session.at_stop_instruction():
+                    return Stop("budget", f"at #{machine.icount:,}, where the scenario stops "
+                                "(stop: at)")
                 return Stop("budget", f"the scenario's budget of "
                             f"{session.scenario.stop_instructions:,} instructions is used up")
             this_slice = min(budget, left) if not self._budget_reported else budget

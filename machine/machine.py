@@ -90,6 +90,8 @@ class Machine:
         self._stop_requested = False
         self._lock = threading.Lock()  # guards _inputs against other threads
         self._inputs: list[_ScheduledInput] = []
+        # Every input as delivered, with its instruction: what time travel replays.
+        self.delivered_inputs: list[_ScheduledInput] = []
         self.console = bytearray()
 
         self.clint = Clint(self, on_change=None)
@@ -216,7 +218,10 @@ class Machine:
             data = data.encode()
         with self._lock:
             when = self.hart.icount if at_icount is None else at_icount
-            self._inputs.append(_ScheduledInput(when, bytes(data)))
+            scheduled = _ScheduledInput(when, bytes(data))
+            if at_icount is not None and scheduled in self._inputs:
+                return  # a replay (time travel) already scheduled this scripted input
+            self._inputs.append(scheduled)
             self._inputs.sort(key=lambda item: item.icount)
         self.hart.stop_requested = self.hart.stop_requested or at_icount is None
 
@@ -230,7 +235,9 @@ class Machine:
             return
         with self._lock:
             while self._inputs and self._inputs[0].icount <= icount:
-                self.uart.feed(self._inputs.pop(0).data)
+                scheduled = self._inputs.pop(0)
+                self.uart.feed(scheduled.data)
+                self.delivered_inputs.append(_ScheduledInput(icount, scheduled.data))
 
     # --- running ---------------------------------------------------------------
     def pause(self) -> None:

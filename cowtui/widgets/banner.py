@@ -48,7 +48,8 @@ class ViolationBanner(Static):
         line = self._source_text(violation)
         if line:
             text.append(f"\n   {line}", "bold")
-        text.append("\n i or click: inspect the PTE   escape: dismiss   c: continue", "dim")
+        text.append("\n i or click: inspect the PTE   w: go to the write   escape: dismiss   "
+                    "c: continue", "dim")
         self.update(text)
         self.display = True
 

@@ -31,6 +31,12 @@ class ConsoleView(BaseStyled, ScrollView, can_focus=True):
         self._strips: dict[int, Strip] = {}   # line index -> its strip, while unchanged
         self.consumed = 0       # bytes of the console taken in
 
+    def reset(self) -> None:
+        """Empty, to take the console again from its start (time went back)."""
+        self.lines, self.consumed = [""], 0
+        self._strips.clear()
+        self.refresh()
+
     def add_output(self, data: bytes) -> None:
         """Append guest output, as a terminal would show it."""
         if not data:

@@ -29,6 +29,13 @@ def text_of(renderable) -> str:
     return console.export_text()
 
 
+def history_of(inspector) -> str:
+    """The inspector's history list, one line per change."""
+    changes = inspector.query_one("#inspector-history")
+    return "\n".join(changes.get_option_at_index(i).prompt.plain
+                     for i in range(changes.option_count))
+
+
 def pte_line(app, pid: int, va: int) -> str:
     return app.query_one(PteList).get_option(option_id(pid, va)).prompt.plain
 
@@ -94,7 +101,7 @@ async def test_fault_resolve_inspect_and_run_until_the_pte_changes():
         # the copy replaced the PTE: the change, its pc, function and source line
         change = d.history[-1]
         assert change.new == d.pte and has_cow(change.old) and not change.old & PTE_W
-        history = text_of(inspector.query_one("#inspector-history").content)
+        history = history_of(inspector)
         assert f"#{change.icount:<10,}" in history and f"pc {change.pc:#x}" in history
         assert change.where.split("+")[0] in history and change.source in history
         assert "VR--U-AD COW" in history and "VRW-U-AD" in history
@@ -105,7 +112,7 @@ async def test_fault_resolve_inspect_and_run_until_the_pte_changes():
         parent = app.screen.details
         assert any(has_cow(c.new) and c.old & PTE_W and not has_cow(c.old)
                    for c in parent.history)
-        assert "uvmcopy" in text_of(app.screen.query_one("#inspector-history").content)
+        assert "uvmcopy" in history_of(app.screen)
 
         await pilot.press("u")                      # run until this PTE changes
         await finish_run(pilot)
