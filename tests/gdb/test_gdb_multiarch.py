@@ -56,6 +56,12 @@ detach
 """
 
 
+def _line_of(source: str, text: str) -> int:
+    """The number of the line of the teaching kernel's ``source`` that holds ``text``."""
+    lines = (REPO / "machine" / "guest" / source).read_text().splitlines()
+    return next(number for number, line in enumerate(lines, 1) if text in line)
+
+
 @pytest.fixture(params=["native", "fast"])
 def cowtui(request):
     """On the C core and on the Python engine: the stub only uses the Machine's API."""
@@ -104,9 +110,10 @@ def test_a_cow_lab_gdb_session(tmp_path: Path, cowtui: CowtuiGdb) -> None:
     assert re.search(r"^PTE 0x[0-9a-f]{16}  VR-?.U-?A.? ?.*COW", output, re.MULTILINE), output
     assert re.search(r"checked \d+ process\(es\), \d+ user frame\(s\): no violation", output)
     # the watchpoint on the PTE fires at cowfault's store, W set and COW cleared
+    check = _line_of("kernel/cow.c", "(*pte & (PTE_V | PTE_U | PTE_COW))")
     read = re.search(r"Hardware read watchpoint 2: -location \*pte\s+Value = (\d+)\s+"
-                     r"0x[0-9a-f]+ in cowfault .* at kernel/cow.c:57", output)
-    assert read, output     # the load of *pte on line 57, seen as it happens
+                     rf"0x[0-9a-f]+ in cowfault .* at kernel/cow.c:{check}", output)
+    assert read, output     # the load of *pte in the COW check, seen as it happens
     watch = re.search(r"Hardware watchpoint 3: \*\(long \*\)(0x[0-9a-f]+)\s+Old value = (\d+)\s+"
                       r"New value = (\d+)", output)
     assert watch, output
