@@ -350,6 +350,12 @@ class Machine:
         without side effects (no A/D update)."""
         if satp >> 60 == 0:
             return va
+        return self._walk_quietly(va, LOAD, 0 if user else 1, satp, True, True)
+
+    def _walk_quietly(self, va: int, access: int, privilege: int, satp: int, sum_: bool,
+                      mxr: bool) -> int | None:
+        """The page walk a hart would do, but None where it would trap, and
+        without touching the PTEs (no A/D update)."""
 
         def read_pte(address: int) -> int:
             value = self.read_u64(address)
@@ -358,7 +364,7 @@ class Machine:
             return value
 
         try:
-            return walk(va, LOAD, 0 if user else 1, satp, True, True, read_pte,
+            return walk(va, access, privilege, satp, sum_, mxr, read_pte,
                         lambda address, value: None)
         except Trap:
             return None
@@ -400,18 +406,8 @@ class Machine:
         satp, status = hart.csr.satp, hart.csr.mstatus
         if privilege == MACHINE or satp >> 60 == 0:
             return va & M64
-
-        def read_pte(address: int) -> int:
-            value = self.read_u64(address)
-            if value is None:
-                raise Trap(5, va)
-            return value
-
-        try:
-            return walk(va, STORE if store else LOAD, privilege, satp, bool(status >> 18 & 1),
-                        bool(status >> 19 & 1), read_pte, lambda address, value: None)
-        except Trap:
-            return None
+        return self._walk_quietly(va, STORE if store else LOAD, privilege, satp,
+                                  bool(status >> 18 & 1), bool(status >> 19 & 1))
 
     def take_pending_interrupt(self) -> None:
         """Enter the trap of an interrupt pending and enabled now, as the next
