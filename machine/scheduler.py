@@ -120,6 +120,8 @@ class HartScheduler:
             if hart.retired() != retired:
                 self._epoch += 1
                 self._seen[self.current] = self._epoch
+            if self.slice_left <= 0:
+                self.choose()  # at once: the pc shown after a stop is the next hart's
             if hart.stop_requested or hart.breakpoint_hit is not None:
                 return
             if hart.idle_forever and self._next_awake(self.current) is None:

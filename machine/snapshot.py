@@ -212,7 +212,9 @@ class BootCache:
     def path_for(self, machine: "Machine", label: str) -> Path:
         key = hashlib.sha256("|".join([
             machine.kernel.sha256, machine.disk.base_sha256 if machine.disk else "-",
-            str(machine.bus.ram_size), str(VERSION), label]).encode()).hexdigest()[:32]
+            str(machine.bus.ram_size), str(VERSION), label,
+            *([f"harts={len(machine.harts)}"] if len(machine.harts) > 1 else [])]
+            ).encode()).hexdigest()[:32]
         return self.directory / f"{key}.snap"
 
     def restore(self, machine: "Machine", label: str) -> tuple[bool, str | None]:

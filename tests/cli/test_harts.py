@@ -1,0 +1,45 @@
+"""--harts and the scenario's harts: checked like the other options, and a
+race-free scenario gives the same result on 3 harts as on 1."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from .support import one_line_error, run_cowtui, write
+
+
+@pytest.mark.parametrize("value", ["0", "9", "-1"])
+def test_harts_out_of_bounds(value: str) -> None:
+    assert one_line_error(run_cowtui("--headless", "--harts", value)) == \
+        f"cowtui: --harts: must be between 1 and 8, got {value}"
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("0", "harts: must be between 1 and 8, got 0"),
+    ("many", "harts: expected a whole number"),
+])
+def test_scenario_harts_is_checked(tmp_path: Path, value: str, message: str) -> None:
+    path = write(tmp_path, f"name: x\nkernel: teaching\nharts: {value}\n")
+    assert one_line_error(run_cowtui("--headless", str(path))).startswith(
+        f"cowtui: {path}:3: {message}")
+
+
+def without_times(output: str) -> list[str]:
+    """The trace with instruction numbers left out: parked harts take a few
+    instructions of time at boot, so every later number moves by as many."""
+    return [re.sub(r"#\d+|instructions=\d+", "#", line) for line in output.splitlines()]
+
+
+def test_a_race_free_scenario_on_3_harts_as_on_1(tmp_path: Path) -> None:
+    one = run_cowtui("--headless", "forktree")
+    three = run_cowtui("--headless", "--harts", "3", "forktree")
+    assert (one.returncode, three.returncode) == (0, 0), three.stderr
+    assert without_times(three.stdout) == without_times(one.stdout)
+    assert "copied=3" in three.stdout
+    scenario = write(tmp_path, (Path(__file__).parents[2] / "cowtui" / "scenarios" /
+                                "forktree.yaml").read_text() + "harts: 3\n")
+    from_yaml = run_cowtui("--headless", str(scenario))
+    assert from_yaml.stdout == three.stdout
