@@ -178,3 +178,35 @@ def test_a_snapshot_holds_every_hart_and_the_schedule(tmp_path: Path) -> None:
     one_hart = machine_for(tmp_path, LRSC, 1, "fast")
     with pytest.raises(SnapshotError, match="of 2 harts, the machine has 1"):
         check_state(one_hart, state)
+
+
+@pytest.mark.parametrize("engine", ["fast", "native"])
+def test_time_travel_returns_every_hart_to_where_it_was(tmp_path: Path, engine: str) -> None:
+    """Checkpoints every 7,000 ticks (inside quanta) on the LR/SC race: going
+    back to any moment gives every hart's registers, the schedule and RAM as
+    a straight run had them there, and running on ends the same."""
+    from machine.checkpoints import Checkpoints
+
+    def harts_now(machine: Machine) -> tuple:
+        return (machine.hart.hartid, machine.scheduler.slice_left,
+                tuple((h.pc, h.icount, tuple(h.x[:32]), h.memory.reservation)
+                      for h in machine.harts), bytes(machine.bus.ram[:0x20000]))
+
+    straight = machine_for(tmp_path, LRSC, 2, engine)
+    seen = {}
+    for moment in (3_000, 12_345, 25_001, 40_000):
+        straight.run(max_instructions=moment - straight.icount)
+        seen[moment] = harts_now(straight)
+    straight.run(max_instructions=1_000_000)
+    machine = machine_for(tmp_path, LRSC, 2, engine)
+    travel = Checkpoints(machine, every=7_000, verify=True)
+    assert travel.run_to(1_000_000) == "exit"
+    assert len(travel.points) > 5
+    for moment in (25_001, 3_000, 40_000, 12_345):
+        machine.halt_reason = None
+        travel.go_to(moment)
+        assert harts_now(machine) == seen[moment], moment
+    machine.halt_reason = None
+    machine.run(max_instructions=1_000_000)
+    assert (machine.icount, machine.read_u64(DATA + 8)) == \
+        (straight.icount, straight.read_u64(DATA + 8))
