@@ -42,7 +42,7 @@ from .events import (
 )
 from .hart import Hart, default_engine
 from .mmu import walk
-from .scheduler import HartScheduler
+from .scheduler import DEFAULT_QUANTUM, HartScheduler
 from .trap import LOAD, MACHINE, STORE, Trap
 
 RAM_BASE = 0x8000_0000
@@ -58,6 +58,7 @@ class MachineConfig:
     disk: str | os.PathLike[str] | None = None
     ram_mib: int = 128
     harts: int = 1  # several: round-robin, deterministic (machine/scheduler.py)
+    quantum: int = DEFAULT_QUANTUM  # ticks per turn when several harts are awake
     # 'interp' (the reference), 'blocks', 'fast' (blocks + loop idioms), 'native' (the C core)
     engine: str = field(default_factory=default_engine)
 
@@ -89,7 +90,7 @@ class Machine:
         self.harts = [Hart(self.bus, hartid=index) for index in range(config.harts)]
         for hart in self.harts:
             hart.engine = config.engine
-        self.scheduler = HartScheduler(self.harts)
+        self.scheduler = HartScheduler(self.harts, config.quantum)
         self.exit_status: int | None = None
         self.halt_reason: str | None = None
         self._pause = threading.Event()

@@ -290,3 +290,17 @@ def test_a_race_free_3_hart_program_prints_what_qemu_smp_3_prints(tmp_path: Path
         machine = Machine(MachineConfig(kernel=kernel, ram_mib=128, harts=3, engine=engine))
         assert machine.run(max_instructions=2_000_000).reason == "exit"
         assert machine.console_text() == expected, engine
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_race_free_program_prints_the_same_whatever_the_quantum(tmp_path: Path,
+                                                                  engine: str) -> None:
+    kernel = write_kernel(tmp_path / "handshake.elf", HANDSHAKE)
+    ends = []
+    for quantum in (1, 7, 10_000):
+        machine = Machine(MachineConfig(kernel=kernel, ram_mib=16, harts=3, engine=engine,
+                                        quantum=quantum))
+        assert machine.run(max_instructions=2_000_000).reason == "exit"
+        assert machine.console_text() == "hart 1 up\nhart 2 up\nall up\n"
+        ends.append(machine.icount)
+    assert len(set(ends)) == 3  # the quanta did make different schedules
