@@ -43,3 +43,25 @@ def test_a_race_free_scenario_on_3_harts_as_on_1(tmp_path: Path) -> None:
                                 "forktree.yaml").read_text() + "harts: 3\n")
     from_yaml = run_cowtui("--headless", str(scenario))
     assert from_yaml.stdout == three.stdout
+
+
+def test_the_boot_snapshot_of_3_harts_restores_to_the_same_run(tmp_path: Path,
+                                                               monkeypatch) -> None:
+    """The app's warm start on 3 harts: the second session restores the boot
+    snapshot (every hart, the schedule) and ends as a cold run does."""
+    from cowtui.scenario import DEFAULT_SCENARIO, load_scenario
+    from cowtui.session import Session
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+
+    def run(warm: bool) -> tuple:
+        scenario = load_scenario(DEFAULT_SCENARIO)
+        scenario.harts = 3
+        session = Session(scenario, warm=warm)
+        session.run_to_end()
+        m = session.machine
+        return session.restored_boot, m.icount, [h.icount for h in m.harts], m.console_text()
+
+    cold = run(False)
+    first, second = run(True), run(True)
+    assert (first[0], second[0]) == (False, True)
+    assert first[1:] == second[1:] == cold[1:]
