@@ -65,6 +65,23 @@ def boot_seconds(engine: str, harts: int = 1) -> tuple[float, int]:
     return cpu_time(work, 2), result["n"]
 
 
+def busy_harts_mips(harts: int, count: int = 100_000_000) -> float:
+    """Every hart counting in a loop, round-robin at the default quantum."""
+    from machine.isa.asm import assemble
+    from machine.machine import Machine, MachineConfig
+    from tests.support.mini_elf import make_elf
+    with tempfile.TemporaryDirectory() as directory:
+        kernel = os.path.join(directory, "spin.elf")
+        with open(kernel, "wb") as out:
+            out.write(make_elf(assemble("loop: addi a0, a0, 1\nxori a1, a0, 5\nj loop",
+                                        0x80000000)))
+
+        def work() -> None:
+            m = Machine(MachineConfig(kernel=kernel, harts=harts, engine="native"))
+            m.run(max_instructions=count)
+        return count / cpu_time(work, 2) / 1e6
+
+
 def scenario_seconds(engine: str) -> float:
     from cowtui.scenario import DEFAULT_SCENARIO, load_scenario
     from cowtui.session import Session
@@ -106,6 +123,9 @@ def main() -> None:
             (one, _), (three, _) = boot_seconds(engine, 1), boot_seconds(engine, 3)
             print(f"boot to $ on {engine}: 1 hart {one:.3f} s, 3 harts {three:.3f} s "
                   f"({three / one:.2f}x; CPU seconds, best of 2)")
+        for harts in (1, 2, 3):
+            print(f"{harts} busy hart(s), native: {busy_harts_mips(harts):.0f} MIPS "
+                  "(every switch drops the incoming hart's decoded code)")
         return
     print(f"{'':24s}" + "".join(f"{e:>12s}" for e in ENGINES))
     for loop in LOOPS:
