@@ -116,10 +116,11 @@ class Machine:
 
         for hart in self.harts:
             self._wire_hart(hart)
+        self.bus.write_hooks.append(self._publish_write)
         self.kernel.load_into(self.bus.write_physical, RAM_BASE, self.bus.ram_size)
 
     @property
-    def hart(self):
+    def hart(self) -> Hart:
         """The hart that runs now (with one hart: the hart)."""
         return self.scheduler.hart
 
@@ -230,15 +231,13 @@ class Machine:
         hart.on_trap_return = on_trap_return
         hart.on_satp_write = on_satp
         hart.on_sfence = on_sfence
-        if hart.hartid == 0:  # the bus is shared: one hook, naming the hart that runs
-            self.bus.write_hooks.append(
-                lambda address, size, old, new: on_write_now(address, size, old, new))
 
-        def on_write_now(address: int, size: int, old: int, new: int) -> None:
-            if events.wants(MemoryWrite):
-                running = self.hart
-                events.publish(MemoryWrite(running.icount, running.pc, address, size, old, new,
-                                           by_dma=self.bus.in_dma))
+    def _publish_write(self, address: int, size: int, old: int, new: int) -> None:
+        """The bus's store hook (one for every hart): the store is the running hart's."""
+        if self.events.wants(MemoryWrite):
+            running = self.hart
+            self.events.publish(MemoryWrite(running.icount, running.pc, address, size, old, new,
+                                            by_dma=self.bus.in_dma))
 
     # --- console input -----------------------------------------------------------
     def feed_console(self, data: bytes | str, at_icount: int | None = None) -> None:
