@@ -94,10 +94,10 @@ class TimeTravel:
         self._pinned = [self, m, m.events, m.bus, m.kernel, m.hart, session.scenario,
                         *self._observers, *wiring, *pinned]
         self.replaying = False
+        session.timetravel = self   # before the first capture: restoring it keeps this
         self.checkpoints = Checkpoints(m, every)
         self.checkpoints.points[0].extra = self._capture_observers()
         self.checkpoints.on_capture = self._attach
-        session.timetravel = self
 
     # --- what follows time besides the machine ------------------------------------
     def _on_switch(self, event: TrapTaken | TrapReturn) -> None:

@@ -170,3 +170,11 @@ def test_before_the_first_checkpoint_is_refused(finished) -> None:
     _session, _history, travel, _trace = finished
     with pytest.raises(TimeTravelError, match="before the first checkpoint"):
         travel.go_to(-1)
+
+
+def test_back_at_the_first_checkpoint_time_travel_goes_on(finished) -> None:
+    session, _history, travel, _trace = finished
+    travel.go_to(0)
+    assert session.timetravel is travel   # the first checkpoint was taken with it in place
+    travel.go_to(1_000)
+    assert travel.step_back().icount == 999
