@@ -140,6 +140,8 @@ def test_last_change_of_a_pte_and_a_refcount_needs_no_replay_to_find(finished) -
     arrival = log.last_change_of_pte(pte.pid, pte.va)
     assert arrival.icount == pte.icount + 1 and arrival.store == store
     assert f"{pte.pc:#x}" in arrival.message
+    # with who called the function that stored (a kernel PTE store has callers)
+    assert ", called from " in arrival.message and ".c:" in arrival.message, arrival.message
     count = [e for e in events if isinstance(e, RefcountChanged)][-1]
     log.go_to(now)
     arrival = log.last_change_of_refcount(count.frame)
