@@ -66,3 +66,25 @@ async def test_scrub_with_keys_and_click_to_go_there():
 
         await pilot.press("t")                       # t again, focused: hidden, out of the way
         assert not timeline.display and not timeline.can_focus
+
+
+async def test_a_violation_is_marked_and_gone_back_to():
+    app = make_app("bug-text-becomes-writable")   # caught by cow-on-readonly at its end
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("c")
+        await finish_run(pilot)
+        (violation,) = app.session.tracker.violations
+        await pilot.press("t")
+        await pilot.pause()
+        timeline = app.query_one(Timeline)
+        row = timeline.render().plain.splitlines()[0]
+        assert row.count("!") == 1 and row[timeline.column_of(violation.icount)] == "!"
+        await pilot.press("home", "enter")           # to the start of the run...
+        await finish_run(pilot)
+        assert app.session.machine.icount == timeline.span(0)[0]
+        assert not app.session.tracker.violations
+        await pilot.press("end", "enter")            # ...and to the violation again
+        await finish_run(pilot)
+        assert app.session.machine.icount == violation.icount + 1
+        assert f"violation at #{violation.icount:,}" in app.query_one(StatusBar).plain()
+        assert [v.rule for v in app.session.tracker.violations] == ["cow-on-readonly"]
