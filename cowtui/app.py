@@ -48,6 +48,7 @@ from .widgets.prompt import Prompt
 from .widgets.pte_inspector import PteInspector
 from .widgets.pte_list import PteList
 from .widgets.status_bar import StatusBar
+from .widgets.timeline import Timeline
 
 
 class ViewStateReady(Message):
@@ -135,6 +136,7 @@ class CowtuiApp(TimeTravelActions, App):
             with Vertical(id="right"):
                 yield CpuView(id="cpu")
                 yield ConsoleView(id="console")
+        yield Timeline(self.timeline_marks, id="timeline")   # t shows it (timetravel_app.py)
         yield StatusBar(id="status")
         yield Footer()
 
@@ -191,6 +193,7 @@ class CowtuiApp(TimeTravelActions, App):
             self.tell_rules_off()
         self.query_one(FramesPane).show(snap.frames, self.cow_bit, totals=slow)
         self.query_one(FaultTable).add_events(self.session.trace, snap.trace_len)
+        self.query_one(Timeline).show(snap.icount)
         console = self.query_one(ConsoleView)
         if snap.console_len > console.consumed:
             console.add_output(bytes(self.session.machine.console[console.consumed:

@@ -118,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "kept in ~/.cache/cowtui (headless runs always boot cold)")
     parser.add_argument("--checkpoint-every", metavar="N", type=_instruction_count, default=None,
                         help="time travel: a checkpoint every N instructions (the app: "
-                             f"default {DEFAULT_EVERY:,}; headless: off unless given; the trace "
+                             f"default {DEFAULT_EVERY:,}; headless: off unless given or --gdb; the trace "
                              "is the same either way)")
     parser.add_argument("--headless", action="store_true",
                         help="run to the end without the UI: print faults, violations, summary")

@@ -18,11 +18,12 @@ import copy
 import threading
 from array import array
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from machine.checkpoints import DEFAULT_EVERY, Checkpoints
 from machine.events import TrapReturn, TrapTaken
+from machine.introspect.callstack import call_stack, format_call_stack
 from machine.introspect.events import PageFault, ProcessForked, Violation
 from machine.store_log import LoggedStore, StoreLog
 
@@ -94,10 +95,10 @@ class TimeTravel:
         self._pinned = [self, m, m.events, m.bus, m.kernel, m.hart, session.scenario,
                         *self._observers, *wiring, *pinned]
         self.replaying = False
+        session.timetravel = self   # before the first capture: restoring it keeps this
         self.checkpoints = Checkpoints(m, every)
         self.checkpoints.points[0].extra = self._capture_observers()
         self.checkpoints.on_capture = self._attach
-        session.timetravel = self
 
     # --- what follows time besides the machine ------------------------------------
     def _on_switch(self, event: TrapTaken | TrapReturn) -> None:
@@ -252,9 +253,21 @@ class TimeTravel:
     def _to_store(self, store: LoggedStore | None, what: str) -> Arrival:
         if store is None:
             raise TimeTravelError(f"no change of {what} was seen before this instruction")
+        self.go_to(store.icount)     # at the store itself, for who called whom
+        callers = self.callers()
         arrival = self.go_to(store.icount + 1)
         return Arrival(arrival.icount, f"{what} was changed at #{store.icount:,} by "
-                       f"{self.where(store.pc)}: {store.old:#x} -> {store.new:#x}", store)
+                       f"{self.where(store.pc)}{callers}: {store.old:#x} -> {store.new:#x}",
+                       store)
+
+    def callers(self) -> str:
+        """', called from f (file:line) ← g ...' for the instruction at pc (kernel
+        code; empty in user mode or at the stack's bottom)."""
+        frames = call_stack(self.machine, self.machine.kernel, max_frames=16)[1:]
+        if not frames:
+            return ""
+        frames[0] = replace(frames[0], offset=0)   # a return address: no offset to show
+        return f", called from {format_call_stack(frames, limit=6)}"
 
     def last_change_of_address(self, start: int, end: int | None = None) -> Arrival:
         """Back to just after the last store into physical bytes [start, end)."""

@@ -7,7 +7,8 @@ mode), C back to the previous breakpoint as c continues to the next. Enter on
 a fault in the faults pane or on a line of the PTE inspector's history goes
 to that moment; w goes to the write that made the highlighted PTE (or the
 violation's PTE or frame) what it is, W to the last change of the chosen
-frame's refcount, # to any instruction.
+frame's refcount, # to any instruction. t shows the timeline
+(widgets/timeline.py) and focuses it: a click or Enter there goes to a moment.
 
 The footer has room for ctrl+s and F; every key is in the command palette.
 A move runs on the machine's worker thread (a replay may take a while on a
@@ -24,12 +25,14 @@ from textual.binding import Binding
 from machine.introspect.events import PageFault, Violation
 
 from .runner import Stop
+from .timeline_marks import TimelineMarks
 from .timetravel import Arrival, TimeTravel, TimeTravelError
 from .widgets.console import ConsoleView
 from .widgets.faults import FaultTable
 from .widgets.frame_grid import FrameGrid
 from .widgets.prompt import Prompt
 from .widgets.pte_list import PteList
+from .widgets.timeline import Timeline
 
 
 def _key(key: str, action: str, description: str, tooltip: str, show: bool = True) -> Binding:
@@ -55,6 +58,8 @@ TIME_TRAVEL_BINDINGS = [
          "Go to the last change of the chosen frame's refcount", show=False),
     _key("number_sign", "go_to_instruction", "Go to #", "Go to any instruction number",
          show=False),
+    _key("t", "timeline", "Timeline", "Show (or hide) the timeline of faults, forks, refcount "
+         "changes and violations, to scrub and jump with", show=False),
 ]
 
 
@@ -69,6 +74,8 @@ class TimeTravelActions:
         self.timetravel = TimeTravel(session, self.history,
                                      every=session.checkpoint_every or DEFAULT_EVERY,
                                      observers=[self.runner])
+        self.timeline_marks = TimelineMarks(session.machine.events,
+                                            start=self.timetravel.checkpoints.points[0].icount)
 
     # --- keys --------------------------------------------------------------------------
     def action_step_back(self) -> None:
@@ -130,7 +137,19 @@ class TimeTravelActions:
         self.push_screen(Prompt("Go to instruction", "an instruction number, e.g. 1716484 or "
                                 "#1,716,484 (earlier: replayed; later: run)"), done)
 
+    def action_timeline(self) -> None:
+        timeline = self.query_one(Timeline)
+        if timeline.display and timeline.has_focus:
+            timeline.display = timeline.can_focus = False
+            return
+        timeline.display = timeline.can_focus = True
+        timeline.focus()
+
     # --- jumps from the panes -------------------------------------------------------------
+    def on_timeline_selected(self, event: Timeline.Selected) -> None:
+        if event.icount != self.session.machine.icount:
+            self.travel(lambda t: t.go_to(event.icount, event.why))
+
     def on_data_table_row_selected(self, event) -> None:
         """Enter (or a click) on a fault: where running to it would stop."""
         if not isinstance(event.data_table, FaultTable) or event.row_key.value is None:

@@ -4,6 +4,7 @@
   pte-inspector.svg      the PTE inspector on a page the parent shares with its child
   violation-banner.svg   a bug-zoo kernel (text-becomes-writable) caught by cow-on-readonly
   frames-heatmap.svg     the frames heat map mid-run, while cowstress forks and copies
+  time-travel.svg        the default scenario run to its end, then back to its last fault (F)
 
 Run: python screenshots/make.py   (about half a minute)
 """
@@ -66,9 +67,16 @@ async def heat_map_mid_run(pilot) -> None:
     # guest runs) until the children are copying pages.
     while app.session.machine.icount < 1_560_000:
         await asyncio.sleep(0.01)
-    while app.snapshot is None or not app.snapshot.running or \
-            app.snapshot.icount < 1_560_000:
+    while app.view_state is None or not app.view_state.running or \
+            app.view_state.icount < 1_560_000:
         await asyncio.sleep(0.01)
+
+
+async def back_to_the_last_fault(pilot) -> None:
+    await pilot.press("c")
+    await finish(pilot)
+    await pilot.press("F")
+    await finish(pilot)
 
 
 async def main() -> None:
@@ -76,6 +84,7 @@ async def main() -> None:
     await shoot(app_on("default"), "pte-inspector", inspector)
     await shoot(app_on("bug-text-becomes-writable"), "violation-banner", banner)
     await shoot(app_on("cowstress", stable=False), "frames-heatmap", heat_map_mid_run)
+    await shoot(app_on("default"), "time-travel", back_to_the_last_fault)
 
 
 if __name__ == "__main__":

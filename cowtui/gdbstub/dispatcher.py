@@ -6,9 +6,9 @@ before it as ``O`` packets) or an action the connection carries out:
 ``Detach`` or ``Kill``. An unknown packet gets the empty reply, which gdb
 reads as "not supported". Malformed arguments get ``E01``, never an exception.
 
-Reverse execution (``bc``/``bs``) is a small addition here once the machine
-can run backwards: a ``Resume`` with a direction, and ``ReverseStep+`` /
-``ReverseContinue+`` in qSupported.
+Reverse execution: ``bs``/``bc`` are a ``Resume`` going backwards, offered
+(``ReverseStep+;ReverseContinue+`` in qSupported) when the session keeps a
+history (cowtui/timetravel.py); reaching its start answers ``replaylog:begin``.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ class Reply:
 @dataclass(frozen=True)
 class Resume:
     step: bool
+    reverse: bool = False
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,8 @@ def stop_reply(stop: StopReason, hardware_breakpoint: bool = False) -> str:
         reply += "hwbreak:;" if hardware_breakpoint else "swbreak:;"
     elif stop.kind == "watch" and stop.watch_address is not None:
         reply += f"{stop.watch_kind}:{stop.watch_address:x};"
+    elif stop.kind == "history-begin":
+        reply += "replaylog:begin;"
     return reply
 
 
@@ -150,18 +153,21 @@ class Dispatcher:
             return Reply("OK" if self._thread_ok(text[2:]) else ERROR)
         if head == "T":
             return Reply("OK" if self._thread_ok(text[1:]) else ERROR)
+        if text in ("bs", "bc") and self.target.can_reverse:
+            return Resume(step=text == "bs", reverse=True)
         if head == "D":
             return Detach()
         if head == "k" or text.startswith("vKill"):
             return Kill()
-        return Reply("")  # vMustReplyEmpty, bc/bs (no time travel yet), anything unknown
+        return Reply("")  # vMustReplyEmpty, bc/bs without a history, anything unknown
 
     # --- queries -------------------------------------------------------------------
     def _query(self, text: str) -> Answer:
         name = text.split(":", 1)[0].split(",", 1)[0]
         if name == "qSupported":
+            reverse = ";ReverseStep+;ReverseContinue+" if self.target.can_reverse else ""
             return Reply(f"PacketSize={PACKET_SIZE:x};qXfer:features:read+;swbreak+;hwbreak+;"
-                         "QStartNoAckMode+;vContSupported+")
+                         "QStartNoAckMode+;vContSupported+" + reverse)
         if name == "QStartNoAckMode":
             self.no_ack_requested = True
             return Reply("OK")

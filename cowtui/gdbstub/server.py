@@ -18,8 +18,11 @@ import threading
 import time
 from collections.abc import Callable
 
+from machine.checkpoints import DEFAULT_EVERY
+
 from ..history import PteHistory
 from ..session import Session
+from ..timetravel import TimeTravel
 from .dispatcher import Detach, Dispatcher, Kill, Reply, Resume
 from .monitor import Monitor
 from .packets import (
@@ -233,6 +236,10 @@ class GdbServer:
         if self.monitor is None:
             self.monitor = Monitor(self.session, PteHistory(self.session.machine.events),
                                    self.target.current_pid)
+        if self.session.timetravel is None:  # reverse-stepi/continue back to here
+            with self.session.lock:
+                TimeTravel(self.session, self.monitor.history,
+                           every=self.session.checkpoint_every or DEFAULT_EVERY)
         dispatcher = Dispatcher(self.target, self.monitor)
         how = "disconnected"
         try:
@@ -296,7 +303,9 @@ class GdbServer:
     def _resume(self, channel: Channel, dispatcher: Dispatcher, resume: Resume) -> bool:
         """Run or step, then send the stop reply; False if the client went away."""
         target = self.target
-        if resume.step:
+        if resume.reverse:
+            stop = target.reverse_step() if resume.step else target.reverse_continue()
+        elif resume.step:
             stop = target.step()
         else:
             def interrupted() -> bool:

@@ -27,6 +27,7 @@ from machine.machine import RunResult
 from machine.trap import MACHINE
 
 from ..session import Session
+from ..timetravel import TimeTravelError
 from ..trace_text import violation_line
 from . import registers as R
 from .watchpoints import WATCH_KINDS, WRITE, Watchpoint, next_access_hit
@@ -40,7 +41,7 @@ END_WORDS = {"exit": "powered off", "reset": "asked for a reset"}
 class StopReason:
     signal: int
     kind: str                    # 'step', 'breakpoint', 'watch', 'interrupt', 'violation',
-    #                              'exit', 'reset'
+    #                              'exit', 'reset', 'history-begin' (reverse, nothing earlier)
     watch_address: int | None = None
     watch_kind: str = "watch"    # 'watch', 'rwatch' or 'awatch' (the stop reply's name)
     exit_status: int | None = None
@@ -258,6 +259,36 @@ class Target:
             finally:
                 self._running = False
             return self._classify(result.reason, touched) or StopReason(SIGTRAP, "step")
+
+    # --- backwards, through the session's time travel --------------------------------
+    @property
+    def can_reverse(self) -> bool:
+        return self.session.timetravel is not None
+
+    def reverse_step(self) -> StopReason:
+        with self.lock:
+            try:
+                self.session.timetravel.step_back()
+            except TimeTravelError:
+                return self._history_begin()
+        return StopReason(SIGTRAP, "step")
+
+    def reverse_continue(self) -> StopReason:
+        """Back to the last breakpoint hit before now, or to the start of the history."""
+        with self.lock:
+            try:
+                self.session.timetravel.back_to("breakpoint")
+            except TimeTravelError:
+                return self._history_begin()
+        return StopReason(SIGTRAP, "breakpoint")
+
+    def _history_begin(self) -> StopReason:
+        timetravel = self.session.timetravel
+        first = timetravel.checkpoints.points[0].icount
+        timetravel.go_to(first)
+        return StopReason(SIGTRAP, "history-begin",
+                          message=f"cowtui: back at #{first:,}, the first instruction the "
+                                  "history keeps\n")
 
     # --- read and access watchpoints: stepping, each access looked at first ------------
     def _load_watching(self) -> bool:

@@ -134,6 +134,9 @@ class _Unwinder:
         self.machine = machine
         self.image = image
         self.satp = satp
+        # Memory does not change during one unwind: each page of the stack is
+        # translated and read once (a walk per 8-byte read made unwinding slow).
+        self._pages: dict[int, bytes | None] = {}
 
     def caller(self, pc: int, regs: dict[int, int], is_return: bool
                ) -> tuple[int, dict[int, int], bool] | None:
@@ -246,5 +249,11 @@ class _Unwinder:
         address &= _MASK
         if address & 7:
             return None
-        data = self.machine.read_virtual(address, 8, self.satp)
-        return int.from_bytes(data, "little") if data is not None and len(data) == 8 else None
+        page = address & ~0xFFF
+        if page not in self._pages:
+            self._pages[page] = self.machine.read_virtual(page, 4096, self.satp)
+        data = self._pages[page]
+        if data is None or len(data) != 4096:
+            return None
+        offset = address - page
+        return int.from_bytes(data[offset:offset + 8], "little")

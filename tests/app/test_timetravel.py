@@ -174,6 +174,7 @@ async def test_go_to_the_write_behind_a_violation():
         await finish_run(pilot)
         assert app.session.machine.icount <= violation.icount + 1   # the write broke the rule
         assert "uvmcopy" in app.last_stop.message and "changed at" in app.last_stop.message
+        assert "called from fork (kernel/proc.c:" in app.last_stop.message   # who called it
         pid, va = violation.ptes[0]
         assert "COW" in pte_line(app, pid, va)
         await pilot.press("ctrl+s")                 # one before: the PTE not yet COW

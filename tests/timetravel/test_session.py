@@ -140,6 +140,8 @@ def test_last_change_of_a_pte_and_a_refcount_needs_no_replay_to_find(finished) -
     arrival = log.last_change_of_pte(pte.pid, pte.va)
     assert arrival.icount == pte.icount + 1 and arrival.store == store
     assert f"{pte.pc:#x}" in arrival.message
+    # with who called the function that stored (a kernel PTE store has callers)
+    assert ", called from " in arrival.message and ".c:" in arrival.message, arrival.message
     count = [e for e in events if isinstance(e, RefcountChanged)][-1]
     log.go_to(now)
     arrival = log.last_change_of_refcount(count.frame)
@@ -170,3 +172,11 @@ def test_before_the_first_checkpoint_is_refused(finished) -> None:
     _session, _history, travel, _trace = finished
     with pytest.raises(TimeTravelError, match="before the first checkpoint"):
         travel.go_to(-1)
+
+
+def test_back_at_the_first_checkpoint_time_travel_goes_on(finished) -> None:
+    session, _history, travel, _trace = finished
+    travel.go_to(0)
+    assert session.timetravel is travel   # the first checkpoint was taken with it in place
+    travel.go_to(1_000)
+    assert travel.step_back().icount == 999
