@@ -12,35 +12,51 @@ from __future__ import annotations
 import time
 import traceback
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar
 
-from textual import work
+from textual import events, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer
+from textual.widget import Widget
+from textual.widgets import Footer, Static
 from textual.worker import get_current_worker
 
 from machine.introspect.events import Violation
 from machine.introspect.pte import pte_frame
 from machine.isa.disasm import disassemble
 
+from .breakpoints import Breakpoints
 from .coverage import Gap, rules_off
 from .export import export_all
 from .history import PteHistory
+from .layout import (
+    HORIZONTAL_BREAKPOINTS,
+    PANE_BY_ID,
+    PANES,
+    VERTICAL_BREAKPOINTS,
+    pane_strip,
+    too_small,
+)
+from .locations import Locator
 from .pte_details import pte_details
 from .runner import Goal, Runner, Stop
 from .session import Session
+from .stepping import finish, step_over
 from .view_state import ViewState, ViewStateBuilder
 from .widgets.banner import ViolationBanner
+from .widgets.breakpoint_list import BreakpointList
 from .widgets.console import ConsoleView
 from .widgets.cpu import CpuView
 from .widgets.faults import FaultTable
 from .widgets.frame_grid import FrameGrid
 from .widgets.frames import FramesPane
+from .widgets.help import HelpScreen, key_name
+from .widgets.lines_view import LinesView
 from .widgets.page_table import PageTablePane
 from .widgets.processes import ProcessTable
 from .widgets.prompt import Prompt
@@ -65,26 +81,51 @@ def _key(key: str, action: str, description: str, tooltip: str, show: bool = Tru
                    id=f"cowtui.{action.replace('_', '-')}")
 
 
+# the keys that run or step the machine (the rest look at it)
+RUN_ACTIONS = {"step", "step_over", "step_out", "step_mode", "to_fault", "to_resolved", "to_fork",
+               "continue_run", "pause", "breakpoint", "breakpoints"}
+
+
 class CowtuiApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "cowtui"
+    HORIZONTAL_BREAKPOINTS = HORIZONTAL_BREAKPOINTS
+    VERTICAL_BREAKPOINTS = VERTICAL_BREAKPOINTS
+    # Every key of the app, in one table: (key, action, name, what it does, in
+    # the footer?). The help screen (?) and the command palette list them all.
     BINDINGS: ClassVar[list[BindingType]] = [
         _key("s", "step", "Step", "Execute one instruction"),
-        _key("S", "step_mode", "Step mode",
-             "Run to the next instruction in the other privilege mode (enter or leave the kernel)"),
+        _key("n", "step_over", "Over",
+             "Step over: one instruction, or past a whole call (to the instruction after it)"),
+        _key("o", "step_out", "Out", "Finish: run until the current function returns"),
+        _key("S", "step_mode", "To mode switch",
+             "Run to the next instruction in the other privilege mode (enter or leave the "
+             "kernel)", show=False),
         _key("f", "to_fault", "Fault", "Run to the next page fault"),
-        _key("r", "to_resolved", "Resolve", "Run until the current page fault is resolved"),
-        _key("k", "to_fork", "Fork", "Run to the next fork"),
-        _key("c", "continue_run", "Continue", "Run until a breakpoint, violation or pause"),
-        _key("space", "pause", "Pause", "Pause the running machine"),
+        _key("r", "to_resolved", "To resolved",
+             "Run until the page fault being handled is resolved", show=False),
+        _key("k", "to_fork", "To fork", "Run to the next fork", show=False),
+        _key("c", "continue_run", "Continue",
+             "Run until you pause, or a breakpoint, goal or violation stops it"),
+        Binding("ctrl+c", "pause", "Pause", priority=True, tooltip="Pause the running machine",
+                id="cowtui.pause"),
+        _key("space", "pause", "Pause", "Pause the running machine", show=False),
         _key("b", "breakpoint", "Break", "Set or clear a breakpoint at a symbol or address"),
-        _key("g", "goto_va", "Go to VA", "Show the PTE that maps a virtual address"),
-        _key("i", "inspect", "Inspect", "Open the PTE inspector on the highlighted PTE"),
+        _key("B", "breakpoints", "Breakpoints",
+             "List the breakpoints: enable, disable or remove them", show=False),
+        _key("g", "goto_va", "Go to VA", "Show the PTE that maps a virtual address", show=False),
+        _key("i", "inspect", "Inspect", "Open the PTE inspector on the highlighted PTE",
+             show=False),
         _key("e", "export", "Export",
-             "Save an SVG screenshot, vmprint of the selected process and the trace as JSON"),
-        _key("z", "compact", "Compact", "Fold runs of free frames in the heat map", show=False),
+             "Save an SVG screenshot, vmprint of the selected process and the trace as JSON",
+             show=False),
+        _key("z", "compact", "Fold free", "Fold runs of free frames in the heat map", show=False),
+        *(Binding(pane.key, f"show_pane('{pane.id}')", pane.title, show=False,
+                  tooltip=f"Show and focus the {pane.title.lower()} pane",
+                  id=f"cowtui.pane-{pane.id}") for pane in PANES),
         _key("escape", "dismiss_banner", "Dismiss", "Hide the violation banner", show=False),
-        _key("q", "quit", "Quit", "Quit cowtui"),
+        _key("question_mark", "help", "Help", "Every key, one line each"),
+        _key("q", "quit", "Quit", "Quit cowtui (also ctrl+q)"),
     ]
 
     SLOW_PANES_SECONDS = 0.5     # the tall panes' pace while running
@@ -96,6 +137,7 @@ class CowtuiApp(App):
         self.stable = stable
         self.history = PteHistory(session.machine.events)
         self.runner = Runner(session, self.history)
+        self.locator = Locator(session.machine, session.scenario.kernel)
         self.builder = ViewStateBuilder(session, self.history)
         self.cow_bit = session.view.cow_bit
         self.view_state: ViewState | None = None
@@ -107,35 +149,39 @@ class CowtuiApp(App):
         self.before_registers: tuple[int, ...] | None = None
         where = "at the shell prompt (boot snapshot)" if session.restored_boot else "at reset"
         self.stop_message = f"paused {where}: c runs, s steps, f runs to the next page fault"
-        self.breakpoints: set[int] = set(session.breakpoint_addresses)
+        self.breakpoints = Breakpoints(session.machine, session.breakpoint_addresses)
+        self.runner.user_breakpoints = self.breakpoints.enabled   # the same set, kept in step
         self.last_stop: Stop | None = None
         self.violations: list[Violation] = []
         self._slow_shown = 0.0
         self.problems_notice = ""       # what KernelView could not find, as told on start
         self.gaps_told: list[Gap] = []  # what this run cannot check, each told once
+        self.shown_pane = "page-table"  # the one pane on screen in the narrow layout
 
     # --- layout ------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield ViolationBanner(id="banner")
+        yield LinesView(id="pane-strip")
+        yield Static(id="too-small")
         with Horizontal(id="main"):
-            with Vertical(id="left"):
-                yield ProcessTable(id="processes")
-                yield FaultTable(id="faults")
-            with Vertical(id="middle"):
-                yield PageTablePane(id="page-table")
-                yield FramesPane(id="frames")
-            with Vertical(id="right"):
-                yield CpuView(id="cpu")
-                yield ConsoleView(id="console")
+            with Vertical(id="left", classes="column"):
+                yield ProcessTable(id="processes", classes="pane")
+                yield FaultTable(id="faults", classes="pane")
+            with Vertical(id="middle", classes="column"):
+                yield PageTablePane(id="page-table", classes="pane")
+                yield FramesPane(id="frames", classes="pane")
+            with Vertical(id="right", classes="column"):
+                yield CpuView(id="cpu", classes="pane")
+                yield ConsoleView(id="console", classes="pane")
         yield StatusBar(id="status")
-        yield Footer()
+        yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
-        titles = {"#processes": "Processes", "#faults": "Faults", "#page-table": "Page table",
-                  "#frames": "Frames (heat map: refcount)", "#cpu": "CPU",
-                  "#console": "Console (focus to type)"}
-        for selector, title in titles.items():
-            self.query_one(selector).border_title = title
+        for pane in PANES:
+            self.query_one(f"#{pane.id}").border_title = f"{pane.key} {pane.title}"
+        self.query_one("#console").border_title = "6 Console (6 to type, Esc leaves)"
+        self.query_one(PageTablePane).title_prefix = "3 "
+        self.show_pane(self.shown_pane, focus=False)
         self.apply(self.builder.build(running=False))
         problems = self.session.view.problems
         if problems:
@@ -151,11 +197,45 @@ class CowtuiApp(App):
         if self.session.snapshot_notice:
             self.notify(self.session.snapshot_notice, severity="warning", timeout=10)
 
+    # --- panes: one key each; in the narrow layout only the chosen one is shown -------------
+    def show_pane(self, pane_id: str, focus: bool = True) -> None:
+        self.shown_pane = pane_id
+        for pane in PANES:
+            self.query_one(f"#{pane.id}").set_class(pane.id == pane_id, "-active")
+        column = PANE_BY_ID[pane_id].column
+        for node in self.query(".column"):
+            node.set_class(node.id == column, "-holds-active")
+        self.query_one("#pane-strip", LinesView).set_lines([pane_strip(pane_id)])
+        if focus:
+            target = self.query_one(f"#{pane_id}")
+            if target.can_focus:
+                target.focus()
+            else:
+                next((w for w in target.query("*") if w.can_focus and w.display), target).focus()
+
+    def action_show_pane(self, pane_id: str) -> None:
+        self.show_pane(pane_id)
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        # Tab (or a click) into a pane makes it the shown one, so focus is never hidden.
+        node: Widget | None = event.widget
+        while node is not None and node.id not in PANE_BY_ID:
+            node = node.parent if isinstance(node.parent, Widget) else None
+        if node is not None and node.id != self.shown_pane:
+            self.show_pane(node.id, focus=False)
+
+    def on_resize(self, event: events.Resize) -> None:
+        message = too_small(event.size.width, event.size.height)
+        self.query_one("#too-small", Static).update(message or "")
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
+        seen = {"quit"}             # the palette has its own Quit
         for binding in self.BINDINGS:
-            if isinstance(binding, Binding) and binding.action not in ("quit",):
-                yield SystemCommand(f"{binding.description} ({binding.key})", binding.tooltip,
+            if isinstance(binding, Binding) and binding.action not in seen:
+                seen.add(binding.action)
+                yield SystemCommand(f"{binding.description} ({key_name(binding.key)})",
+                                    binding.tooltip,
                                     lambda action=binding.action: self.run_action(action))
 
     # --- showing a view state -------------------------------------------------------------------
@@ -176,7 +256,8 @@ class CowtuiApp(App):
             table.show(snap.processes, snap.current_pid)
             table.select(self.selected_pid)
             self.show_page_table()
-            self.query_one(CpuView).show(snap.cpu, self.before_registers, self.breakpoints)
+            self.query_one(CpuView).show(snap.cpu, self.before_registers,
+                                         self.breakpoints.enabled)
             self.tell_rules_off()
         self.query_one(FramesPane).show(snap.frames, self.cow_bit, totals=slow)
         self.query_one(FaultTable).add_events(self.session.trace, snap.trace_len)
@@ -236,7 +317,15 @@ class CowtuiApp(App):
 
     def on_console_view_typed(self, event: ConsoleView.Typed) -> None:
         self.session.machine.feed_console(event.text)
-        self.runner.wake()
+        if self.running:
+            self.runner.wake()
+        else:
+            self.query_one(ConsoleView).typed_while_paused(event.text)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # While the console has focus the keys are the guest's: the footer shows
+        # the console's own bindings (and ctrl+c, which pauses from anywhere).
+        return action in ("pause", "quit") or not isinstance(self.focused, ConsoleView)
 
     def on_frame_grid_pointed(self, event: FrameGrid.Pointed) -> None:
         if event.clicked and event.frame is not None and self.view_state is not None:
@@ -253,13 +342,14 @@ class CowtuiApp(App):
     # --- running --------------------------------------------------------------------------
     def start(self, goal: Goal) -> None:
         if self.running:
-            self.notify("already running: space pauses", severity="warning", timeout=3)
+            self.notify("already running: ctrl+c pauses", severity="warning", timeout=3)
             return
         if self.last_stop is not None and self.last_stop.reason in ("exit", "reset"):
             self.notify(self.last_stop.message, severity="warning", timeout=3)
             return
         self.running = True
         self.goal = goal
+        self.query_one(ConsoleView).machine_runs()
         self.before_registers = self.view_state.cpu.registers if self.view_state else None
         self.query_one(ViolationBanner).dismiss()
         self.show_status()
@@ -285,8 +375,14 @@ class CowtuiApp(App):
 
     def on_run_ended(self, event: RunEnded) -> None:
         self.running = False
-        self.goal = None
-        self.stopped(event.stop, event.view_state)
+        stop, goal, self.goal = event.stop, self.goal, None
+        if goal is not None and goal.kind != "continue" and stop.reason != "goal":
+            # the goal was not reached: say so first, then why the run ended
+            missed = {"fork": "no fork yet", "fault": "no page fault yet",
+                      "resolve": "not resolved yet", "mode": "no mode switch yet",
+                      "pte": "the PTE has not changed yet", "return": "not returned yet"}[goal.kind]
+            stop = replace(stop, message=f"{missed}: {stop.message}")
+        self.stopped(stop, event.view_state)
 
     def stopped(self, stop: Stop, snap: ViewState) -> None:
         """A run or step ended: show where, and why."""
@@ -333,13 +429,49 @@ class CowtuiApp(App):
 
     # --- actions -----------------------------------------------------------------------------
     def action_step(self) -> None:
-        if self.running:
-            self.notify("running: space pauses first", severity="warning", timeout=3)
+        if self.refuse_while_running():
             return
         self.before_registers = self.view_state.cpu.registers if self.view_state else None
         self.query_one(ViolationBanner).dismiss()
         stop = self.runner.step()
         self.stopped(stop, self.builder.build(running=False))
+
+    def action_step_over(self) -> None:
+        if self.refuse_while_running():
+            return
+        point = step_over(self.session.machine)
+        if point is None:
+            self.action_step()      # no call here: over it is one step
+        else:
+            self.start(Goal("return", point=point))
+
+    def action_step_out(self) -> None:
+        if self.refuse_while_running():
+            return
+        m = self.session.machine
+        point = finish(m, self.function_start(m.pc))
+        if isinstance(point, str):
+            self.notify(point, severity="warning", timeout=5)
+        else:
+            self.start(Goal("return", point=point))
+
+    def function_start(self, pc: int) -> int | None:
+        """The start of the function holding pc: kernel code from the kernel's
+        ELF, user code from the current process's program (where xv6 builds it)."""
+        m = self.session.machine
+        image = m.kernel
+        if m.privilege == 0:
+            snap = self.view_state
+            name = next((p.name for p in snap.processes if p.pid == snap.current_pid), None) \
+                if snap else None
+            image = self.locator.program(name) if name else None
+        found = image.symbol_at(pc) if image is not None else None
+        return pc - found[1] if found else None
+
+    def refuse_while_running(self) -> bool:
+        if self.running:
+            self.notify("running: ctrl+c pauses first", severity="warning", timeout=3)
+        return self.running
 
     def action_step_mode(self) -> None:
         self.start(Goal("mode"))
@@ -350,8 +482,9 @@ class CowtuiApp(App):
     def action_to_resolved(self) -> None:
         fault = self.runner.open_fault_icount()
         if fault is None:
-            self.notify("no page fault is being handled: running to the next one resolved",
-                        timeout=4)
+            self.notify("no page fault is being handled now: f runs to the next one",
+                        severity="warning", timeout=4)
+            return
         self.start(Goal("resolve", fault_icount=fault))
 
     def action_to_fork(self) -> None:
@@ -390,23 +523,43 @@ class CowtuiApp(App):
             except ScenarioError as error:
                 self.notify(str(error), severity="error", timeout=5)
                 return
-            m = self.session.machine
-            name = m.symbol_at(address) or f"{address:#x}"
-            if address in self.breakpoints:
-                self.breakpoints.discard(address)
-                m.remove_breakpoint(address)
+            name = self.breakpoints.name(address)
+            if address in self.breakpoints.enabled:
+                self.breakpoints.remove(address)
                 self.notify(f"breakpoint cleared at {name}", timeout=4)
             else:
                 self.breakpoints.add(address)
-                m.add_breakpoint(address)
-                self.notify(f"breakpoint set at {name} ({address:#x})", timeout=4)
-            if self.view_state is not None:
-                self.query_one(CpuView).show(self.view_state.cpu, self.before_registers,
-                                             self.breakpoints)
+                self.notify(f"breakpoint set at {name} ({address:#x}); B lists them", timeout=4)
+            self.show_breakpoints_in_cpu()
 
         self.push_screen(Prompt("Breakpoint", "symbol, file:line or address "
                                 "(again to clear), e.g. cowfault, kernel/vm.c:120, 0x80000324"),
                          done)
+
+    def action_breakpoints(self) -> None:
+        def done(result: str | None) -> None:
+            self.show_breakpoints_in_cpu()
+            if result == "add":
+                self.action_breakpoint()
+
+        self.push_screen(BreakpointList(self.breakpoints), done)
+
+    def show_breakpoints_in_cpu(self) -> None:
+        if self.view_state is not None:
+            self.query_one(CpuView).show(self.view_state.cpu, self.before_registers,
+                                         self.breakpoints.enabled)
+
+    def action_help(self) -> None:
+        app_keys = [b for b in self.BINDINGS if isinstance(b, Binding)]
+        self.push_screen(HelpScreen([
+            ("Running and stepping", [b for b in app_keys if b.action in RUN_ACTIONS]),
+            ("Looking, and the rest", [b for b in app_keys if b.action not in RUN_ACTIONS]),
+            ("In the console (6)", list(ConsoleView.HELP_BINDINGS)),
+            ("In the PTE inspector", [b for b in PteInspector.BINDINGS
+                                      if isinstance(b, Binding)]),
+            ("In the breakpoint list (B)", [b for b in BreakpointList.BINDINGS
+                                            if isinstance(b, Binding)]),
+        ]))
 
     def action_goto_va(self) -> None:
         def done(text: str | None) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from machine.elf import ElfError, ElfImage
+from machine.introspect import trampoline
 from machine.introspect.profiles import KERNBASE
 from machine.machine import Machine
 
@@ -48,6 +49,10 @@ class Locator:
 
     def locate(self, pc: int, process: str | None = None) -> dict:
         """``{"pc", "symbol", "source"}`` for the trace format (None where unknown)."""
+        alias = trampoline.kernel_address(self.machine.kernel, pc)
+        if alias is not None:
+            return {"pc": f"{pc:#x}", "symbol": trampoline.name(self.machine.kernel, pc),
+                    "source": _line(self.machine.kernel.source_line(alias))}
         image = self.machine.kernel if pc >= KERNBASE else \
             self.program(process) if process is not None else None
         if image is None:

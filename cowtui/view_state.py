@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from machine.introspect import trampoline
 from machine.introspect.kernel_view import KernelView, ProcessInfo
 from machine.introspect.pagetable import TablePage
 from machine.introspect.profiles import KERNBASE
@@ -221,8 +222,9 @@ class ViewStateBuilder:
         pc, privilege = m.pc, m.privilege
         satp = m.read_csr("satp") or 0
         kernel_code = privilege != USER
-        where = m.symbol_at(pc) if kernel_code else None
-        source = m.source_line(pc) if kernel_code else None
+        alias = trampoline.kernel_address(m.kernel, pc)   # the trampoline page: its code
+        where = trampoline.name(m.kernel, pc) or (m.symbol_at(pc) if kernel_code else None)
+        source = m.source_line(alias if alias is not None else pc) if kernel_code else None
         return CpuState(m.icount, pc, privilege, tuple(m.registers()), satp,
                         self.disassembly(pc, privilege, satp), where, source,
                         self.source_text(source))
@@ -269,7 +271,8 @@ class ViewStateBuilder:
                 text = f".word {word:#x}"
             label = None
             if kernel_code:
-                found = self.machine.kernel.symbol_at(address)
+                alias = trampoline.kernel_address(self.machine.kernel, address)
+                found = self.machine.kernel.symbol_at(alias if alias is not None else address)
                 if found is not None and found[1] == 0:
                     label = found[0].name
             lines.append(DisasmLine(address, text, address == pc, label))

@@ -29,7 +29,8 @@ def cpu_lines(cpu: CpuState, before: tuple[int, ...] | None, breakpoints: set[in
     lines = [head, source, []]
     for row in list(cpu.disasm)[:DISASM_LINES]:
         stop = "b" if row.address in breakpoints and cpu.privilege != 0 else " "
-        where = f"{'>' if row.is_pc else ' '}{row.address & 0xFFFFFFFF:08x}  {row.text:<24}"
+        # at least the 10 digits of an Sv39 address (0x3ffffff000), never cut
+        where = f"{'>' if row.is_pc else ' '}{row.address:010x}  {row.text:<24}"
         line: Line = [(stop, "bold red"), (where, "bold reverse" if row.is_pc else "")]
         if row.label:
             line.append((f" <{row.label}>", "cyan"))
