@@ -17,8 +17,7 @@ def cpu_lines(cpu: CpuState, before: tuple[int, ...] | None, breakpoints: set[in
     """Always the same number of lines, so an update never needs a layout pass."""
     head: Line = [(f" {PRIVILEGE_NAMES.get(cpu.privilege, '?')}-mode ",
                    MODE_STYLES.get(cpu.privilege, "")), (f"  pc {cpu.pc:#x}", "bold")]
-    if cpu.where:
-        head.append((f"  {cpu.where}", "cyan"))
+    where: Line = [(cpu.where, "cyan")] if cpu.where else []   # its own line: never cut
     source: Line = []
     if cpu.source:
         source = [(f"{cpu.source[0]}:{cpu.source[1]}", "green")]
@@ -26,7 +25,7 @@ def cpu_lines(cpu: CpuState, before: tuple[int, ...] | None, breakpoints: set[in
             source.append((f"  {cpu.source_text}", ""))
     elif cpu.privilege == 0:
         source = [("user code (no debug info)", "dim")]
-    lines = [head, source, []]
+    lines = [head, where, source]
     for row in list(cpu.disasm)[:DISASM_LINES]:
         stop = "b" if row.address in breakpoints and cpu.privilege != 0 else " "
         # at least the 10 digits of an Sv39 address (0x3ffffff000), never cut

@@ -194,3 +194,17 @@ async def test_step_over_finish_and_the_breakpoint_list():
         await pilot.press("a")                  # add: the breakpoint prompt
         await pilot.press(*"kalloc", "enter")
         assert m.symbol("kalloc") in app.breakpoints.enabled
+
+
+async def test_cpu_pane_shows_whole_addresses_and_names_the_trampoline():
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f")                  # the fault traps to uservec, in the trampoline
+        await finish_run(pilot)
+        cpu = app.query_one("#cpu")
+        lines = cpu.plain().splitlines()
+        assert "pc 0x3ffffff000" in lines[0]
+        assert lines[1] == "trampoline (uservec)"     # on a line of its own: never cut
+        assert len(lines[1]) < cpu.scrollable_content_region.width
+        assert any(line.startswith(" >3ffffff000  csrrw") for line in lines)
+        assert any(line.startswith("  3ffffff004") for line in lines)
