@@ -23,6 +23,7 @@ from elftools.dwarf.dwarfinfo import DWARFInfo
 from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
 
+from .cfi import CallFrameTable, UnwindRule
 from .errors import PARSE_ERRORS, ElfError, describe
 from .lines import LineTable
 from .symbols import RawSymbol, Symbol, SymbolTable
@@ -84,6 +85,7 @@ class ElfImage:
         self._dwarf: DWARFInfo | None = None
         self._lines: LineTable | None = None
         self._types: DwarfTypes | None = None
+        self._frames: CallFrameTable | None = None
 
     # -- opening -----------------------------------------------------------
 
@@ -323,6 +325,11 @@ class ElfImage:
         table = self._line_table()
         return table.files() if table else []
 
+    def unwind_rule(self, address: int) -> UnwindRule | None:
+        """How to find the caller's registers at ``address`` (DWARF CFI from
+        .debug_frame or .eh_frame); None where the image has none."""
+        return self._call_frames().rule_at(address)
+
     def variable(self, name: str) -> VariableInfo | None:
         """A global (or file-scope static) variable: address and type."""
         types = self._type_index()
@@ -401,6 +408,21 @@ class ElfImage:
                     )
                     return None
             return self._lines
+
+    def _call_frames(self) -> CallFrameTable:
+        if self._frames is not None:
+            return self._frames
+        with self._lock:
+            if self._frames is None:
+                # CFI survives in images without .debug_info (.eh_frame only).
+                dwarf = self._dwarf_info()
+                if dwarf is None:
+                    try:
+                        dwarf = self._elf.get_dwarf_info()
+                    except PARSE_ERRORS:
+                        dwarf = None
+                self._frames = CallFrameTable.build(dwarf) if dwarf else CallFrameTable([])
+            return self._frames
 
     def _type_index(self) -> DwarfTypes | None:
         if self._types is not None:
