@@ -26,6 +26,7 @@ from textual.widget import Widget
 from textual.widgets import Footer, Static
 from textual.worker import get_current_worker
 
+from machine.elf import ElfImage
 from machine.introspect.events import Violation
 from machine.introspect.pte import pte_frame
 from machine.isa.disasm import disassemble
@@ -42,7 +43,6 @@ from .layout import (
     pane_strip,
     too_small,
 )
-from .locations import Locator
 from .pte_details import pte_details
 from .runner import Goal, Runner, Stop
 from .session import Session
@@ -50,6 +50,7 @@ from .stepping import finish, step_over
 from .view_state import ViewState, ViewStateBuilder
 from .widgets.banner import ViolationBanner
 from .widgets.breakpoint_list import BreakpointList
+from .widgets.call_stack import CallStackView
 from .widgets.console import ConsoleView
 from .widgets.cpu import CpuView
 from .widgets.faults import FaultTable
@@ -137,7 +138,6 @@ class CowtuiApp(App):
         self.stable = stable
         self.history = PteHistory(session.machine.events)
         self.runner = Runner(session, self.history)
-        self.locator = Locator(session.machine, session.scenario.kernel)
         self.builder = ViewStateBuilder(session, self.history)
         self.cow_bit = session.view.cow_bit
         self.view_state: ViewState | None = None
@@ -167,6 +167,7 @@ class CowtuiApp(App):
             with Vertical(id="left", classes="column"):
                 yield ProcessTable(id="processes", classes="pane")
                 yield FaultTable(id="faults", classes="pane")
+                yield CallStackView(id="stack", classes="pane")
             with Vertical(id="middle", classes="column"):
                 yield PageTablePane(id="page-table", classes="pane")
                 yield FramesPane(id="frames", classes="pane")
@@ -258,6 +259,7 @@ class CowtuiApp(App):
             self.show_page_table()
             self.query_one(CpuView).show(snap.cpu, self.before_registers,
                                          self.breakpoints.enabled)
+            self.query_one(CallStackView).show(snap.stack)
             self.tell_rules_off()
         self.query_one(FramesPane).show(snap.frames, self.cow_bit, totals=slow)
         self.query_one(FaultTable).add_events(self.session.trace, snap.trace_len)
@@ -448,25 +450,17 @@ class CowtuiApp(App):
     def action_step_out(self) -> None:
         if self.refuse_while_running():
             return
-        m = self.session.machine
-        point = finish(m, self.function_start(m.pc))
+        point = finish(self.session.machine, self.running_image())
         if isinstance(point, str):
             self.notify(point, severity="warning", timeout=5)
         else:
             self.start(Goal("return", point=point))
 
-    def function_start(self, pc: int) -> int | None:
-        """The start of the function holding pc: kernel code from the kernel's
-        ELF, user code from the current process's program (where xv6 builds it)."""
-        m = self.session.machine
-        image = m.kernel
-        if m.privilege == 0:
-            snap = self.view_state
-            name = next((p.name for p in snap.processes if p.pid == snap.current_pid), None) \
-                if snap else None
-            image = self.locator.program(name) if name else None
-        found = image.symbol_at(pc) if image is not None else None
-        return pc - found[1] if found else None
+    def running_image(self) -> ElfImage:
+        snap = self.view_state
+        name = next((p.name for p in snap.processes if p.pid == snap.current_pid), None) \
+            if snap else None
+        return self.builder.locator.code_image(self.session.machine.privilege, name)
 
     def refuse_while_running(self) -> bool:
         if self.running:

@@ -35,6 +35,7 @@ class Pane:
 PANES = (
     Pane("1", "processes", "left", "Processes"),
     Pane("2", "faults", "left", "Faults"),
+    Pane("7", "stack", "left", "Stack"),
     Pane("3", "page-table", "middle", "Page table"),
     Pane("4", "frames", "middle", "Frames"),
     Pane("5", "cpu", "right", "CPU"),
@@ -61,5 +62,5 @@ def pane_strip(active: str) -> list[tuple[str, str]]:
     for pane in PANES:
         shown = pane.id == active
         runs += [(f" {pane.key}", "bold reverse" if shown else "bold"),
-                 (f" {pane.title} ", "reverse" if shown else ""), (" ", "")]
+                 (f" {pane.title} ", "reverse" if shown else "")]
     return runs

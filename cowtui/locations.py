@@ -47,6 +47,13 @@ class Locator:
             self._programs[name] = image
         return self._programs[name]
 
+    def code_image(self, privilege: int, process: str | None) -> ElfImage:
+        """The ELF of the code the hart runs: the kernel's, or in user mode the
+        process's program (the kernel's when there is none: no user symbols)."""
+        if privilege != 0 or not process:
+            return self.machine.kernel
+        return self.program(process) or self.machine.kernel
+
     def locate(self, pc: int, process: str | None = None) -> dict:
         """``{"pc", "symbol", "source"}`` for the trace format (None where unknown)."""
         alias = trampoline.kernel_address(self.machine.kernel, pc)

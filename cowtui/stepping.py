@@ -6,23 +6,20 @@ deeper in the stack (a smaller sp) runs on.
 
 Step over: on a call (jal/jalr that links ra or t0) or an ecall from user
 mode, P is the next instruction and SP the current sp; anything else is one
-step. Finish: P is the caller's return address. Where the call stack is known
-(machine.introspect.callstack) it gives it; otherwise it is read from the
-function's prologue (``addi sp,sp,-N`` then ``sd ra,off(sp)``, as gcc emits
-it), scanned from the function's start to pc: ra is still in its register
-before the prologue saved it, and at sp+off after. (An early exit that gcc
-shrink-wrapped past the prologue is misread; the call stack knows better.)
+step. Finish: P is the caller's return address, from the call stack
+(machine.introspect.callstack: DWARF CFI, prologues, frame pointers).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from machine.elf import ElfImage
+from machine.introspect.callstack import call_stack
 from machine.isa.decoder import Decoded, decode
 from machine.machine import Machine
 
 RA, SP, T0 = 1, 2, 5
-PROLOGUE_LIMIT = 32        # instructions scanned from a function's start
 USER = 0
 
 
@@ -48,10 +45,6 @@ def is_call(d: Decoded) -> bool:
     return d.base.name in ("jal", "jalr") and d.base_operands.get("rd") in (RA, T0)
 
 
-def is_return(d: Decoded) -> bool:
-    ops = d.base_operands
-    return d.base.name == "jalr" and ops.get("rd") == 0 and ops.get("rs1") in (RA, T0)
-
 
 def address_space(machine: Machine) -> int:
     """satp for user code (one process's); 0 for the kernel (mapped alike in all)."""
@@ -70,45 +63,15 @@ def step_over(machine: Machine) -> ReturnPoint | None:
     return ReturnPoint(machine.pc + d.length, sp, address_space(machine), "step over")
 
 
-def read_u64(machine: Machine, address: int) -> int | None:
-    satp = machine.read_csr("satp") or 0
-    data = machine.read_physical(address, 8) if machine.privilege == 3 or satp >> 60 == 0 \
-        else machine.read_virtual(address, 8, satp)
-    return int.from_bytes(data, "little") if data else None
-
-
-def finish(machine: Machine, function_start: int | None) -> ReturnPoint | str:
-    """Where the current function returns to, or why that cannot be told."""
-    pc, regs = machine.pc, machine.registers()
-    here = fetch(machine, pc)
-    if here is not None and is_return(here):
-        return ReturnPoint(regs[here.base_operands["rs1"]], regs[SP],
-                           address_space(machine), "finish")
-    if function_start is None:
-        return "finish needs the function's start: no symbol for this pc"
-    frame, ra_slot = 0, None       # bytes the prologue took off sp; where it saved ra
-    address = function_start
-    for _ in range(PROLOGUE_LIMIT):
-        if address >= pc:
-            break
-        d = fetch(machine, address)
-        if d is None:
-            break
-        ops = d.base_operands
-        if d.base.name == "addi" and ops.get("rd") == SP and ops.get("rs1") == SP:
-            frame -= ops["imm_i"]
-        elif d.base.name == "sd" and ops.get("rs2") == RA and ops.get("rs1") == SP:
-            ra_slot = ops["imm_s"]
-        elif is_call(d) or is_return(d):
-            break                  # past the prologue (branches may come before it:
-            #                        gcc shrink-wraps early exits)
-        address += d.length
-    sp = regs[SP]
-    if ra_slot is None:
-        return_pc = regs[RA]
-    else:
-        saved = read_u64(machine, sp + ra_slot)
-        if saved is None:
-            return "finish: the saved return address is not readable"
-        return_pc = saved
-    return ReturnPoint(return_pc, sp + frame, address_space(machine), "finish")
+def finish(machine: Machine, image: ElfImage) -> ReturnPoint | str:
+    """Where the current function returns to (its caller's frame in the call
+    stack), or why that cannot be told. ``image``: the ELF of the code
+    running (the kernel's, or the user program's)."""
+    frames = call_stack(machine, image, max_frames=2)
+    if len(frames) < 2:
+        where = "no symbols for this code" if frames[0].symbol is None else \
+            f"{frames[0].symbol} has no caller on the stack"
+        return f"finish: {where}"
+    # Back in the caller, sp is at least what it is now; a deeper (recursive)
+    # call returning to the same pc has a smaller one.
+    return ReturnPoint(frames[1].pc, machine.registers()[SP], address_space(machine), "finish")

@@ -28,8 +28,8 @@ def cpu_lines(cpu: CpuState, before: tuple[int, ...] | None, breakpoints: set[in
     lines = [head, where, source]
     for row in list(cpu.disasm)[:DISASM_LINES]:
         stop = "b" if row.address in breakpoints and cpu.privilege != 0 else " "
-        # at least the 10 digits of an Sv39 address (0x3ffffff000), never cut
-        where = f"{'>' if row.is_pc else ' '}{row.address:010x}  {row.text:<24}"
+        # the whole address (0x3ffffff000 too), never cut to 32 bits
+        where = f"{'>' if row.is_pc else ' '}{row.address:08x}  {row.text:<24}"
         line: Line = [(stop, "bold red"), (where, "bold reverse" if row.is_pc else "")]
         if row.label:
             line.append((f" <{row.label}>", "cyan"))

@@ -41,7 +41,7 @@ async def test_every_pane_is_on_screen_and_wide_enough(size):
         assert app.query_one("#page-table").region.width >= 56
         assert app.query_one("#cpu").region.width >= 46
         assert app.query_one("#console").region.width >= 46
-        assert app.query_one("#processes").region.width >= 48
+        assert app.query_one("#processes").region.width >= 50
         footer_fits(app)
 
 
@@ -156,6 +156,9 @@ async def test_step_over_finish_and_the_breakpoint_list():
         await pilot.press("c")
         await finish_run(pilot)
         assert app.last_stop.reason == "breakpoint" and m.symbol_at(m.pc) == "cowfault"
+        stack = app.query_one("#stack").plain().splitlines()   # the call-stack pane
+        assert stack[0] == "#0  cowfault  kernel/cow.c:53"
+        assert stack[1].startswith("#1  usertrap+") and "kernel/trap.c:" in stack[1]
         sp = m.registers()[2]
         await pilot.press(*"s" * 10)            # past the prologue: ra is on the stack now
         assert m.registers()[2] < sp and m.symbol_at(m.pc).startswith("cowfault+")
@@ -165,6 +168,8 @@ async def test_step_over_finish_and_the_breakpoint_list():
         assert app.last_stop.reason == "goal", app.last_stop
         assert app.last_stop.message.startswith("finish: at usertrap")
         assert m.registers()[2] >= sp and m.symbol_at(m.pc).startswith("usertrap+")
+        stack = app.query_one("#stack").plain().splitlines()
+        assert stack[0].startswith("#0  usertrap+") and "kernel/trap.c:" in stack[0]
 
         from cowtui.stepping import fetch, is_call
         for _ in range(200):                    # step to the next call
