@@ -52,6 +52,7 @@ from .widgets.banner import ViolationBanner
 from .widgets.breakpoint_list import BreakpointList
 from .widgets.call_stack import CallStackView
 from .widgets.console import ConsoleView
+from .widgets.cow_screen import CowScreen
 from .widgets.cpu import CpuView
 from .widgets.faults import FaultTable
 from .widgets.frame_grid import FrameGrid
@@ -111,7 +112,11 @@ class CowtuiApp(App):
         Binding("ctrl+c", "pause", "Pause", priority=True, tooltip="Pause the running machine",
                 id="cowtui.pause"),
         _key("space", "pause", "Pause", "Pause the running machine", show=False),
-        _key("b", "breakpoint", "Break", "Set or clear a breakpoint at a symbol or address"),
+        _key("v", "cow_view", "COW view",
+             "The selected process's pages beside its parent's and children's: shared or "
+             "copied frames, W, COW, refcounts, and the bytes of both frames"),
+        _key("b", "breakpoint", "Break", "Set or clear a breakpoint at a symbol or address",
+             show=False),
         _key("B", "breakpoints", "Breakpoints",
              "List the breakpoints: enable, disable or remove them", show=False),
         _key("g", "goto_va", "Go to VA", "Show the PTE that maps a virtual address", show=False),
@@ -327,7 +332,10 @@ class CowtuiApp(App):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # While the console has focus the keys are the guest's: the footer shows
         # the console's own bindings (and ctrl+c, which pauses from anywhere).
-        return action in ("pause", "quit") or not isinstance(self.focused, ConsoleView)
+        if action in ("pause", "quit"):
+            return True
+        # ... and on a screen of its own (help, COW view, inspector) the keys are its own
+        return not isinstance(self.focused, ConsoleView) and len(self.screen_stack) == 1
 
     def on_frame_grid_pointed(self, event: FrameGrid.Pointed) -> None:
         if event.clicked and event.frame is not None and self.view_state is not None:
@@ -543,12 +551,22 @@ class CowtuiApp(App):
             self.query_one(CpuView).show(self.view_state.cpu, self.before_registers,
                                          self.breakpoints.enabled)
 
+    def action_cow_view(self) -> None:
+        if self.view_state is None or self.selected_pid is None:
+            self.notify("no process yet: the COW view compares a process with its parent "
+                        "and children (k runs to the next fork)", severity="warning", timeout=5)
+            return
+        m = self.session.machine
+        self.push_screen(CowScreen(self.view_state, self.selected_pid, self.session.trace,
+                                   self.cow_bit, lambda frame: m.read_physical(frame, 4096)))
+
     def action_help(self) -> None:
         app_keys = [b for b in self.BINDINGS if isinstance(b, Binding)]
         self.push_screen(HelpScreen([
             ("Running and stepping", [b for b in app_keys if b.action in RUN_ACTIONS]),
             ("Looking, and the rest", [b for b in app_keys if b.action not in RUN_ACTIONS]),
             ("In the console (6)", list(ConsoleView.HELP_BINDINGS)),
+            ("In the COW view (v)", [b for b in CowScreen.BINDINGS if isinstance(b, Binding)]),
             ("In the PTE inspector", [b for b in PteInspector.BINDINGS
                                       if isinstance(b, Binding)]),
             ("In the breakpoint list (B)", [b for b in BreakpointList.BINDINGS
