@@ -47,6 +47,7 @@ from .pte_details import pte_details
 from .runner import Goal, Runner, Stop
 from .session import Session
 from .stepping import finish, step_over
+from .timetravel_app import TIME_TRAVEL_BINDINGS, TimeTravelActions
 from .view_state import ViewState, ViewStateBuilder
 from .widgets.banner import ViolationBanner
 from .widgets.breakpoint_list import BreakpointList
@@ -88,7 +89,7 @@ RUN_ACTIONS = {"step", "step_over", "step_out", "step_mode", "to_fault", "to_res
                "continue_run", "pause", "breakpoint", "breakpoints"}
 
 
-class CowtuiApp(App):
+class CowtuiApp(TimeTravelActions, App):
     CSS_PATH = "app.tcss"
     TITLE = "cowtui"
     HORIZONTAL_BREAKPOINTS = HORIZONTAL_BREAKPOINTS
@@ -130,20 +131,23 @@ class CowtuiApp(App):
                   tooltip=f"Show and focus the {pane.title.lower()} pane",
                   id=f"cowtui.pane-{pane.id}") for pane in PANES),
         _key("escape", "dismiss_banner", "Dismiss", "Hide the violation banner", show=False),
+        *TIME_TRAVEL_BINDINGS,   # the backward pairs of the keys above (timetravel_app.py)
         _key("question_mark", "help", "Help", "Every key, one line each"),
         _key("q", "quit", "Quit", "Quit cowtui (also ctrl+q)"),
     ]
 
     SLOW_PANES_SECONDS = 0.5     # the tall panes' pace while running
 
-    def __init__(self, session: Session, stable: bool = False) -> None:
-        """``stable``: no wall-clock figures on screen (tests, screenshots)."""
+    def __init__(self, session: Session, stable: bool = False, gdb=None) -> None:
+        """``stable``: no wall-clock figures on screen (tests, screenshots);
+        ``gdb``: a GdbServer to serve while the app runs (cowtui --gdb)."""
         super().__init__()
         self.session = session
         self.stable = stable
         self.history = PteHistory(session.machine.events)
         self.runner = Runner(session, self.history)
         self.builder = ViewStateBuilder(session, self.history)
+        self.setup_time_travel()
         self.cow_bit = session.view.cow_bit
         self.view_state: ViewState | None = None
         self._latest: ViewState | None = None
@@ -162,6 +166,10 @@ class CowtuiApp(App):
         self.problems_notice = ""       # what KernelView could not find, as told on start
         self.gaps_told: list[Gap] = []  # what this run cannot check, each told once
         self.shown_pane = "page-table"  # the one pane on screen in the narrow layout
+        self.gdb_link = None
+        if gdb is not None:
+            from .gdbstub.app_link import GdbAppLink
+            self.gdb_link = GdbAppLink(self, gdb)
 
     # --- layout ------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -197,11 +205,14 @@ class CowtuiApp(App):
             if self.session.view.procs is None:
                 self.query_one(ProcessTable).border_subtitle = "no process table found"
         self.tell_rules_off()
+        self.open_at_stop_instruction()
         if self.session.restored_boot:
             self.notify("restored the boot snapshot: resumed at the shell prompt "
                         "(--cold boots from scratch)", title="Warm start", timeout=8)
         if self.session.snapshot_notice:
             self.notify(self.session.snapshot_notice, severity="warning", timeout=10)
+        if self.gdb_link is not None:
+            self.gdb_link.start()
 
     # --- panes: one key each; in the narrow layout only the chosen one is shown -------------
     def show_pane(self, pane_id: str, focus: bool = True) -> None:
@@ -303,6 +314,8 @@ class CowtuiApp(App):
             detail = self.stop_message
         process = next((f"pid {p.pid} {p.name}" for p in snap.processes
                         if p.pid == snap.current_pid), None)
+        if self.gdb_link is not None:
+            detail = f"{self.gdb_link.status}  {detail}"
         mips = None if self.stable or not self.running and self.runner.mips is None \
             else self.runner.mips
         self.query_one(StatusBar).show(snap.icount, state, detail, mips, process,
@@ -403,7 +416,7 @@ class CowtuiApp(App):
         self.apply(snap)
         if stop.violation is not None:
             self.show_violation(stop.violation, stop.more_violations)
-        elif stop.reason in ("scenario-end", "budget", "exit", "reset", "breakpoint", "error"):
+        elif stop.reason in ("scenario-end", "at", "exit", "reset", "breakpoint", "error"):
             self.notify(stop.message, timeout=6,
                         severity="error" if stop.reason == "error" else "information")
 
@@ -507,6 +520,8 @@ class CowtuiApp(App):
 
     def on_unmount(self) -> None:
         self.runner.request_pause()
+        if self.gdb_link is not None:
+            self.gdb_link.stop()
 
     def action_dismiss_banner(self) -> None:
         self.query_one(ViolationBanner).dismiss()
@@ -628,6 +643,8 @@ class CowtuiApp(App):
         def done(result: str | None) -> None:
             if result == "run-until-change":
                 self.start(Goal("pte", pid=pid, va=va))
+            else:
+                self.after_inspector(result, pid, va)
 
         self.push_screen(PteInspector(details), done)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import yaml
 
+from machine.checkpoints import DEFAULT_EVERY
 from machine.guest import BUG_ZOO
 from machine.hart import Hart, default_engine
 from machine.native import unavailable_reason
@@ -71,6 +72,17 @@ def listing() -> str:
     return "\n".join(lines)
 
 
+def _instruction_count(text: str) -> int:
+    try:
+        value = int(text.replace(",", "").replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of instructions, got {text!r}") \
+            from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of instructions, got {text}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="cowtui", formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -100,6 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--cold", action="store_true",
                         help="boot from scratch: don't restore (or record) the boot snapshot "
                              "kept in ~/.cache/cowtui (headless runs always boot cold)")
+    parser.add_argument("--checkpoint-every", metavar="N", type=_instruction_count, default=None,
+                        help="time travel: a checkpoint every N instructions (the app: "
+                             f"default {DEFAULT_EVERY:,}; headless: off unless given; the trace "
+                             "is the same either way)")
     parser.add_argument("--headless", action="store_true",
                         help="run to the end without the UI: print faults, violations, summary")
     parser.add_argument("--console", action="store_true", help="headless: echo the guest console")
@@ -109,6 +125,12 @@ def build_parser() -> argparse.ArgumentParser:
                              "expectation)")
     parser.add_argument("--gradescope", metavar="FILE", type=Path,
                         help="headless: also write Gradescope's results.json")
+    parser.add_argument("--gdb", nargs="?", const="", metavar="[HOST:]PORT",
+                        help="serve gdb's remote protocol (loopback; default port: the xv6 "
+                             "lab's 25000 + uid %% 5000); headless, gdb drives the run")
+    parser.add_argument("--explain", nargs="?", const="", metavar="RULE",
+                        help="explain a rule (the invariant, the usual mistake, where to look); "
+                             "alone: list the rules")
     parser.add_argument("--version", action="version",
                         version=f"cowtui {__version__} (engine: {engine_description()})")
     return parser
@@ -168,6 +190,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.list:
         print(listing())
         return 0
+    if args.explain is not None:
+        from .explain import explain
+        text, status = explain(args.explain)
+        print(text, file=sys.stderr if status else sys.stdout)
+        return status
     if args.headless:
         raise_on_signals()  # a signal before the run starts: one line, no traceback
     try:
@@ -182,20 +209,33 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(args: argparse.Namespace) -> int:
+    gdb = None
     try:
         _check_options(args)
+        if args.gdb is not None:  # `--gdb NAME` without a port: NAME is the scenario
+            from .gdbstub.launch import looks_like_endpoint
+            if args.gdb and args.scenario is None and not looks_like_endpoint(args.gdb):
+                args.scenario, args.gdb = args.gdb, ""
         scenario = _scenario(args)
         from .session import Session
-        session = Session(scenario, warm=not (args.cold or args.headless))
+        session = Session(scenario, warm=not (args.cold or args.headless),
+                          checkpoint_every=args.checkpoint_every)
+        if args.gdb is not None:
+            from .gdbstub.launch import open_server
+            gdb = open_server(session, args.gdb, end_on_detach=args.headless)
     except ScenarioError as error:
         print(f"cowtui: {error}", file=sys.stderr)
         return 2
     if args.headless:
         from .headless import run_headless
         reports = {name: getattr(args, name) for name in REPORTS if getattr(args, name)}
-        return run_headless(session, args.console, args.json, reports=reports)
+        drive = None
+        if gdb is not None:
+            from .gdbstub.launch import headless_drive
+            drive = headless_drive(gdb)
+        return run_headless(session, args.console, args.json, reports=reports, drive=drive)
     from .app import CowtuiApp
-    CowtuiApp(session).run()
+    CowtuiApp(session, gdb=gdb).run()
     return 0
 
 

@@ -20,13 +20,16 @@ from machine.introspect.rules import RULES
 from machine.mmu import PTE_V, PTE_W
 
 # Rules that read the kernel's per-frame reference counts.
-REFCOUNT_RULES = ("refcount-mismatch", "maps-free-frame", "double-free", "frame-leak")
+REFCOUNT_RULES = ("refcount-mismatch", "maps-free-frame", "double-free", "frame-leak",
+                  "allocated-without-count")
 # Rules that need the processes' page tables, found through the process table.
-PAGE_TABLE_RULES = tuple(rule for rule in RULES if rule not in ("double-free", "kernel-panic"))
+PAGE_TABLE_RULES = tuple(rule for rule in RULES
+                         if rule not in ("double-free", "kernel-panic", "allocated-without-count"))
 # The members of struct proc the page tables are found through.
 PROC_MEMBERS = ("pid", "state", "pagetable")
 # Rules that tell COW pages by their RSW bit.
-COW_BIT_RULES = ("w-and-cow", "cow-on-readonly", "shared-frame-written")
+COW_BIT_RULES = ("w-and-cow", "cow-on-readonly", "shared-frame-written",
+                 "write-granted-without-cow")
 RSW_BITS = (8, 9)
 
 
@@ -78,6 +81,9 @@ def gaps(view: KernelView, cow_bits: CowBitWatch | None = None) -> list[Gap]:
     if view.refcounts is None:
         found.append(Gap("no refcount array found: name it with --refcount-symbol NAME "
                          "(e.g. --refcount-symbol kmem.ref)", REFCOUNT_RULES))
+    if view.freelist_address is None:
+        found.append(Gap("no free list found (a global `kmem` with a member `freelist`)",
+                         ("allocated-without-count",)))
     cow_gap = cow_bits.gap() if cow_bits is not None else None
     if cow_gap is not None:
         found.append(cow_gap)

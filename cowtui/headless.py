@@ -27,15 +27,17 @@ from .locations import Locator
 from .progress import progress_bar
 from .reports import write_reports
 from .session import TRACE_EVENTS, Session, Summary
+from .source_text import blamed_line
 from .trace_text import fault_line, summary_line, violation_line
 
 
 def run_headless(session: Session, echo_console: bool, as_json: bool,
                  out: TextIO = sys.stdout, err: TextIO = sys.stderr,
-                 reports: dict[str, Path] | None = None) -> int:
+                 reports: dict[str, Path] | None = None, drive=None) -> int:
     """Run to the end and print the trace and summary, and write the reports
     (kind -> path, see reports.py); returns the exit status. A SIGINT or
-    SIGTERM ends the run early, still with its summary and reports."""
+    SIGTERM ends the run early, still with its summary and reports.
+    ``drive(progress, ended)`` replaces ``session.run_to_end`` (gdb drives)."""
     signals: list[int] = []
 
     def on_signal(signum: int) -> None:
@@ -43,12 +45,16 @@ def run_headless(session: Session, echo_console: bool, as_json: bool,
         session.machine.request_stop()
 
     with signals_call(on_signal):
-        return _run(session, echo_console, as_json, out, err, signals, reports or {})
+        return _run(session, echo_console, as_json, out, err, signals, reports or {},
+                    drive or session.run_to_end)
 
 
 def _run(session: Session, echo_console: bool, as_json: bool, out: TextIO, err: TextIO,
-         signals: list[int], reports: dict[str, Path]) -> int:
+         signals: list[int], reports: dict[str, Path], drive) -> int:
     machine = session.machine
+    if session.checkpoint_every is not None:  # nothing goes back headless: only when asked
+        from .timetravel import TimeTravel
+        TimeTravel(session, every=session.checkpoint_every)
     started = time.perf_counter()
     warned = _warn(session.gaps(), [], err)
     guard = RunGuard(machine, session.scenario, session.view)
@@ -61,7 +67,7 @@ def _run(session: Session, echo_console: bool, as_json: bool, out: TextIO, err: 
         return guard.stop.end if guard.stop else None
 
     try:
-        end = session.run_to_end(progress.update if progress else None, ended)
+        end = drive(progress.update if progress else None, ended)
     finally:
         if progress:
             progress.close()
@@ -109,10 +115,14 @@ class TextTrace:
         events.subscribe(FaultResolved, self._resolved)
         events.subscribe(Violation, self._violation)
         self.echo_console = echo_console
+        self.mid_line = False  # the echoed console has started a line it has not ended
         if echo_console:
             events.subscribe(ConsoleOutput, self._console)
 
     def _write(self, text: str) -> None:
+        if self.mid_line:  # a trace line never glued to console text
+            text = "\n" + text
+            self.mid_line = False
         self.out.write(text)
         self.out.flush()
 
@@ -125,16 +135,20 @@ class TextTrace:
             self._write(fault_line(fault, event) + "\n")
 
     def _violation(self, event: Violation) -> None:
-        self._write(violation_line(event) + "\n")
+        line = violation_line(event)
+        blamed = blamed_line(self.session.scenario.kernel, event)
+        if blamed is not None and blamed[1]:
+            line += f" | {blamed[0]}: {blamed[1]}"   # the blamed source line's text
+        self._write(line + "\n")
 
     def _console(self, event: ConsoleOutput) -> None:
-        self._write(event.text)
+        self.out.write(event.text)
+        self.out.flush()
+        self.mid_line = not event.text.endswith("\n")
 
     def finish(self, summary: Summary) -> None:
         for fault in self.open_faults.values():  # faults the run ended in the middle of
-            self.out.write(fault_line(fault, None) + "\n")
-        if self.echo_console and not self.session.machine.console_text().endswith("\n"):
-            self.out.write("\n")  # the summary starts a line of its own
+            self._write(fault_line(fault, None) + "\n")
         self._write(summary_line(summary) + "\n")
 
 

@@ -52,7 +52,7 @@ class Goal:
 @dataclass(frozen=True)
 class Stop:
     reason: str                  # 'step', 'paused', 'goal', 'breakpoint', 'violation',
-    #                              'scenario-end', 'exit', 'reset', 'cancelled'
+    #                              'scenario-end', 'at', 'exit', 'reset', 'cancelled'
     message: str
     violation: Violation | None = None
     more_violations: int = 0     # others found at the same stop
@@ -72,6 +72,7 @@ class Runner:
         self._violations: list[Violation] = []
         self._end_reported = False
         self._goal: Goal | None = None
+        self._stop_at_reported = False
         self.mips: float | None = None
         self.machine.events.subscribe(Violation, self._on_violation)
 
@@ -141,7 +142,8 @@ class Runner:
 
     def step(self) -> Stop:
         self._begin()
-        result = self.machine.step()
+        with self.session.lock:  # a gdb stub may be running the machine (one slice)
+            result = self.machine.step()
         stop = self._classify(result.reason)
         return stop or Stop("step", f"stepped to #{self.machine.icount}")
 
@@ -208,8 +210,18 @@ class Runner:
                 return Stop("paused", f"paused at #{machine.icount}")
             if cancelled():
                 return Stop("cancelled", "cancelled")
+            # The scenario's 'stop: {at: N}' is the one place a scenario ends an app run
+            # (a moment the user asked for); its budget is for headless runs only.
+            this_slice = slice_size
+            stop_at = session.scenario.stop_at
+            if stop_at is not None and not self._stop_at_reported:
+                if machine.icount >= stop_at:
+                    self._stop_at_reported = True
+                    return Stop("at", f"at #{machine.icount:,}, where the scenario stops "
+                                "(stop: at)")
+                this_slice = min(slice_size, stop_at - machine.icount)
             started = time.perf_counter()
-            result = session.run(max_instructions=slice_size)  # also takes the boot snapshot
+            result = session.run(max_instructions=this_slice)  # also takes the boot snapshot
             now = time.perf_counter()
             elapsed = now - started
             # Aim every slice at SLICE_SECONDS of host time. (The slice is the only
@@ -236,6 +248,9 @@ class Runner:
     def _classify(self, reason: str) -> Stop | None:
         """What a RunResult's reason means for the app; None: keep running."""
         machine, session = self.machine, self.session
+        if reason in ("breakpoint", "paused", "exit", "reset") or \
+                (reason == "stopped" and session.finished):
+            session.tracker.finish()  # a stop never hides what the tracker still holds
         if self._violations:
             v = self._violations[0]
             return Stop("violation", f"invariant violated: [{v.rule}] {v.message}", v,

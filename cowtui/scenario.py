@@ -15,6 +15,7 @@ A scenario is YAML (loaded with ``yaml.safe_load``)::
     stop:
       console: "$ "                 # after the script, stop when this text (or one of a list) appears
       instructions: 100000000       # budget
+      at: 1716484                   # stop at this instruction (the app opens there)
     expect:
       console: ["cowdemo: ok"]      # lines that must appear
       violations: []                # exactly these rules must fire ([] = none)
@@ -84,6 +85,7 @@ class Scenario:
     breakpoints: list[str] = field(default_factory=list)
     stop_console: list[str] = field(default_factory=list)
     stop_instructions: int = 200_000_000
+    stop_at: int | None = None          # stop: {at: N}: the run stops at instruction N
     expect_console: list[str] = field(default_factory=list)
     expect_violations: list[str] | None = None
     expect_faults: dict[str, CountExpectation] = field(default_factory=dict)
@@ -247,8 +249,8 @@ def load_scenario(path: str | Path) -> Scenario:
         scenario.breakpoints.append(str(item))
     stop = r.get("stop", dict, {})
     for key in stop:
-        if key not in ("console", "instructions"):
-            raise r.fail("stop", f"unknown key '{key}' (known: console, instructions)")
+        if key not in ("console", "instructions", "at"):
+            raise r.fail("stop", f"unknown key '{key}' (known: console, instructions, at)")
     if "console" in stop:
         texts = stop["console"] if isinstance(stop["console"], list) else [stop["console"]]
         if not texts or not all(isinstance(t, str) and t for t in texts):
@@ -258,6 +260,15 @@ def load_scenario(path: str | Path) -> Scenario:
         if not isinstance(stop["instructions"], int) or stop["instructions"] <= 0:
             raise r.fail("stop", "instructions: expected a positive whole number")
         scenario.stop_instructions = stop["instructions"]
+    if "at" in stop:
+        at = stop["at"]
+        if not isinstance(at, int) or isinstance(at, bool) or at <= 0:
+            raise r.fail("stop", f"at: expected an instruction number (a positive whole "
+                         f"number), got {at!r}")
+        if at > scenario.stop_instructions:
+            raise r.fail("stop", f"at: {at:,} is beyond the instruction budget "
+                         f"({scenario.stop_instructions:,}): raise stop.instructions")
+        scenario.stop_at = at
     expect = r.get("expect", dict, {})
     for key in expect:
         if key not in ("console", "violations", "faults"):

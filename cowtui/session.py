@@ -9,6 +9,7 @@ touches the hart.
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -61,6 +62,7 @@ BOOT_PROMPT = "$ "  # a boot snapshot is taken when the shell first prompts
 class Session:
     scenario: Scenario
     warm: bool = False  # restore (or record) a boot snapshot at the first shell prompt
+    checkpoint_every: int | None = None  # time travel's interval (None: the default, or off)
     machine: Machine = field(init=False)
     view: KernelView = field(init=False)
     tracker: Tracker = field(init=False)
@@ -77,10 +79,12 @@ class Session:
             fix = "add --disk fs.img" if where.startswith("--kernel") else \
                 "add disk: fs.img to the scenario"
             raise ScenarioError(f"{where}: {NEEDS_DISK}: {fix}")
+        # Held by every run and by the gdb stub's accesses: one thread at a time.
+        self.lock = threading.RLock()
         self.restored_boot = False
         self.snapshot_notice: str | None = None
         self._snapshot_due = False
-        if self.warm:
+        if self.warm and s.stop_at is None:  # stop: {at: N} may name a moment of the boot
             self._restore_boot()
         self.view = KernelView(self.machine, s.refcount_symbol, s.cow_bit)
         if s.refcount_symbol and self.view.refcounts is None:
@@ -95,6 +99,7 @@ class Session:
         self.since_input = ""     # console text since the last scripted input
         self.script_done = not s.console
         self.finished = False
+        self.timetravel = None  # cowtui.timetravel.TimeTravel, once one is made for this session
         self.breakpoint_addresses = [self.resolve_location(b) for b in s.breakpoints]
         for address in self.breakpoint_addresses:
             self.machine.add_breakpoint(address)
@@ -121,14 +126,20 @@ class Session:
 
     def run(self, max_instructions: int | None = None, until=None) -> RunResult:
         """``machine.run``, plus taking the boot snapshot when its moment comes."""
+        with self.lock:
+            return self._run(max_instructions, until)
+
+    def _run(self, max_instructions: int | None, until) -> RunResult:
         result = self.machine.run(max_instructions=max_instructions, until=until)
+        if self.timetravel is not None:
+            self.timetravel.after_run()  # a checkpoint, if one is due
         if result.reason == "stopped" and self._snapshot_taking:
             self._snapshot_taking = False
             self.boot_cache.store(self.machine, BOOT_PROMPT)
             if not self.finished:
                 more = None if max_instructions is None else max_instructions - result.instructions
                 if more is None or more > 0:
-                    again = self.run(more, until)
+                    again = self._run(more, until)
                     return RunResult(again.reason, result.instructions + again.instructions)
         return result
 
@@ -189,16 +200,32 @@ class Session:
 
     # --- running ------------------------------------------------------------------------
     def budget_left(self) -> int:
-        return max(0, self.scenario.stop_instructions - self.machine.icount)
+        s = self.scenario
+        end = s.stop_instructions if s.stop_at is None else min(s.stop_at, s.stop_instructions)
+        return max(0, end - self.machine.icount)
+
+    def at_stop_instruction(self) -> bool:
+        """Whether the run is at the scenario's ``stop: {at: N}``."""
+        return self.scenario.stop_at is not None and self.machine.icount >= self.scenario.stop_at
 
     def run_to_end(self, progress=None, ended=None) -> str:
         """Run headless until the scenario says stop; returns why it ended.
-        ``ended()``, asked after every slice, may end it early by returning a reason."""
+        ``ended()``, asked after every slice, may end it early by returning a reason.
+        Whatever ended it, the rules see everything up to the last instruction."""
+        try:
+            return self._run_to_end(progress, ended)
+        finally:
+            self.tracker.finish()
+
+    def _run_to_end(self, progress, ended) -> str:
         while True:
             budget = self.budget_left()
             if budget == 0:
-                return "budget"
-            result: RunResult = self.run(max_instructions=min(budget, 2_000_000))
+                return "at" if self.at_stop_instruction() else "budget"
+            budget = min(budget, 2_000_000)
+            if self.timetravel is not None:  # end the slice where a checkpoint is due
+                budget = min(budget, self.timetravel.due_in())
+            result: RunResult = self.run(max_instructions=budget)
             if progress is not None:
                 progress(self.machine.icount, self.scenario.stop_instructions)
             early = ended() if ended is not None else None
@@ -219,7 +246,7 @@ class Session:
         console = self.machine.console_text()
         rules = sorted({v.rule for v in self.tracker.violations})
         checks: list[Expectation] = []
-        if s.stop_console and end != "stop" and error is None:
+        if s.stop_console and end not in ("stop", "at") and error is None:
             # the script or its stop text never came: what ran proves nothing about the rest
             checks.append(Expectation(f"the run reaches its stop text (it ended: {end})", False,
                                       "stop"))

@@ -37,6 +37,9 @@ class Bus:
         self.partial_watches: dict[int, list[tuple[int, int]]] = {}
         self.range_generation = 0  # grows at every change of partial_watches
         self.in_dma = False  # True while a device writes RAM (for MemoryWrite.by_dma)
+        # RAM pages (numbered from RAM's start) written through the bus since
+        # time travel last took them (Hart.take_dirty_pages); None: nobody asks.
+        self.dirty_pages: set[int] | None = None
         self.write_hooks: list[WriteHook] = []
         # Called with (address, length) after any RAM write that bypasses the
         # harts (DMA, loading): they drop decoded code and reservations there.
@@ -96,11 +99,15 @@ class Bus:
                 hook()
 
     def unwatch_physical_range(self, start: int, end: int) -> None:
+        """Undo one ``watch_physical_range(start, end)``: other watches of the
+        same bytes (the tracker's refcounts, a debugger's watchpoint) stay."""
         for page in range(start >> PAGE_SHIFT, ((end - 1) >> PAGE_SHIFT) + 1):
             ranges = self.partial_watches.get(page)
             if ranges is None:
                 continue
-            ranges[:] = [(a, b) for a, b in ranges if b <= start or end <= a]
+            piece = (max(start, page << PAGE_SHIFT), min(end, (page + 1) << PAGE_SHIFT))
+            if piece in ranges:
+                ranges.remove(piece)
             if not ranges:
                 del self.partial_watches[page]
                 self.watched_pages.discard(page)
@@ -139,8 +146,16 @@ class Bus:
         device.write(address - device.base, size, value)
         return True
 
+    def mark_dirty(self, address: int, length: int) -> None:
+        if self.dirty_pages is not None:
+            first = (address - self.ram_base) >> PAGE_SHIFT
+            self.dirty_pages.update(range(first, ((address + length - 1 - self.ram_base)
+                                                  >> PAGE_SHIFT) + 1))
+
     def store_ram(self, address: int, size: int, value: int) -> None:
         offset = address - self.ram_base
+        if self.dirty_pages is not None:
+            self.mark_dirty(address, size)
         new = value.to_bytes(size, "little")
         if (address >> PAGE_SHIFT in self.watched_pages or (address + size - 1) >> PAGE_SHIFT
                 in self.watched_pages) and self.watches(address, size):
@@ -168,6 +183,7 @@ class Bus:
             if start < end:
                 self.write_physical(start, data[start - address:end - address])
             return
+        self.mark_dirty(address, len(data))
         first, last = address >> PAGE_SHIFT, (address + len(data) - 1) >> PAGE_SHIFT
         if any(p in self.watched_pages for p in range(first, last + 1)):
             # Report watched writes in 8-byte pieces, as the PTE/refcount

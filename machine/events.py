@@ -16,6 +16,9 @@ from typing import Callable, TypeVar
 class Event:
     icount: int
 
+    def __deepcopy__(self, memo: dict) -> Event:
+        return self  # immutable: a copied observer state (time travel) shares its events
+
 
 @dataclass(frozen=True, slots=True)
 class InstructionRetired(Event):

@@ -153,6 +153,20 @@ class Hart:
             self._engines[self.engine] = run
         return run
 
+    def take_dirty_pages(self) -> set[int]:
+        """RAM pages (numbered from RAM's start) stored into since the last
+        call, by any engine or device: a superset (a page can be marked and
+        keep its bytes). The first call starts the tracking. Stores through
+        the fast paths write without marking, so those are emptied: each page's
+        next store takes a slow path, which marks it."""
+        bus = self.bus
+        pages, bus.dirty_pages = bus.dirty_pages or set(), set()
+        self.memory.flush_writes()
+        native = getattr(self, "native", None)
+        if native is not None:
+            pages.update(native.core.take_dirty())
+        return pages
+
     def memory_replaced(self) -> None:
         """RAM and the translation state were replaced wholesale (a snapshot
         load): every engine drops what it decoded and translated."""

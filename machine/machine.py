@@ -42,7 +42,7 @@ from .events import (
 )
 from .hart import Hart, default_engine
 from .mmu import walk
-from .trap import LOAD, Trap
+from .trap import LOAD, MACHINE, STORE, Trap
 
 RAM_BASE = 0x8000_0000
 UART_IRQ = 10
@@ -90,6 +90,8 @@ class Machine:
         self._stop_requested = False
         self._lock = threading.Lock()  # guards _inputs against other threads
         self._inputs: list[_ScheduledInput] = []
+        # Every input as delivered, with its instruction: what time travel replays.
+        self.delivered_inputs: list[_ScheduledInput] = []
         self.console = bytearray()
 
         self.clint = Clint(self, on_change=None)
@@ -216,7 +218,10 @@ class Machine:
             data = data.encode()
         with self._lock:
             when = self.hart.icount if at_icount is None else at_icount
-            self._inputs.append(_ScheduledInput(when, bytes(data)))
+            scheduled = _ScheduledInput(when, bytes(data))
+            if at_icount is not None and scheduled in self._inputs:
+                return  # a replay (time travel) already scheduled this scripted input
+            self._inputs.append(scheduled)
             self._inputs.sort(key=lambda item: item.icount)
         self.hart.stop_requested = self.hart.stop_requested or at_icount is None
 
@@ -230,7 +235,9 @@ class Machine:
             return
         with self._lock:
             while self._inputs and self._inputs[0].icount <= icount:
-                self.uart.feed(self._inputs.pop(0).data)
+                scheduled = self._inputs.pop(0)
+                self.uart.feed(scheduled.data)
+                self.delivered_inputs.append(_ScheduledInput(icount, scheduled.data))
 
     # --- running ---------------------------------------------------------------
     def pause(self) -> None:
@@ -311,6 +318,14 @@ class Machine:
     def registers(self) -> list[int]:
         return list(self.hart.x[:32])
 
+    def sync_state(self) -> None:
+        """Make registers, CSRs and privilege readable from an event hook
+        that runs mid-run (the native core keeps them while it runs); pc and
+        icount stay the event's."""
+        native = getattr(self.hart, "native", None)
+        if native is not None:
+            native.refresh_python_state()
+
     def read_csr(self, name_or_number: str | int) -> int | None:
         """A CSR's value as M-mode software would read it, or None if it does not exist."""
         from .csr import _READERS
@@ -335,6 +350,12 @@ class Machine:
         without side effects (no A/D update)."""
         if satp >> 60 == 0:
             return va
+        return self._walk_quietly(va, LOAD, 0 if user else 1, satp, True, True)
+
+    def _walk_quietly(self, va: int, access: int, privilege: int, satp: int, sum_: bool,
+                      mxr: bool) -> int | None:
+        """The page walk a hart would do, but None where it would trap, and
+        without touching the PTEs (no A/D update)."""
 
         def read_pte(address: int) -> int:
             value = self.read_u64(address)
@@ -343,7 +364,7 @@ class Machine:
             return value
 
         try:
-            return walk(va, LOAD, 0 if user else 1, satp, True, True, read_pte,
+            return walk(va, access, privilege, satp, sum_, mxr, read_pte,
                         lambda address, value: None)
         except Trap:
             return None
@@ -361,6 +382,71 @@ class Machine:
             out += data
             va, length = va + chunk, length - chunk
         return bytes(out)
+
+    def instruction_at_pc(self) -> int | None:
+        """The instruction bits at pc (16 or 32), fetched as the hart would, or None."""
+        satp = self.hart.csr.satp
+        paging = self.hart.privilege != MACHINE and satp >> 60
+        low = self.read_virtual(self.pc, 2, satp) if paging else self.read_physical(self.pc, 2)
+        if low is None:
+            return None
+        word = int.from_bytes(low, "little")
+        if word & 3 != 3:
+            return word
+        high = self.read_virtual(self.pc + 2, 2, satp) if paging else \
+            self.read_physical(self.pc + 2, 2)
+        return None if high is None else word | int.from_bytes(high, "little") << 16
+
+    def data_address(self, va: int, store: bool) -> int | None:
+        """The physical address a load (or store) at ``va`` would use now, with
+        the hart's privilege, MPRV, SUM and MXR; None if it would fault. No
+        side effects (A/D are not set)."""
+        hart = self.hart
+        privilege = hart.memory.data_privilege()
+        satp, status = hart.csr.satp, hart.csr.mstatus
+        if privilege == MACHINE or satp >> 60 == 0:
+            return va & M64
+        return self._walk_quietly(va, STORE if store else LOAD, privilege, satp,
+                                  bool(status >> 18 & 1), bool(status >> 19 & 1))
+
+    def take_pending_interrupt(self) -> None:
+        """Enter the trap of an interrupt pending and enabled now, as the next
+        instruction would first (single-step mode does the same)."""
+        self.hart.pc = self.hart.take_interrupt_if_pending(self.hart.pc)
+
+    # --- changing state (a debugger's writes; only while nothing runs) ------------
+    def write_register(self, index: int, value: int) -> None:
+        if 0 < index < 32:  # x0 stays zero
+            self.hart.x[index] = value & M64
+
+    def set_pc(self, value: int) -> None:
+        self.hart.pc = value & M64 & ~1
+
+    def write_csr(self, name_or_number: str | int, value: int) -> bool:
+        """Write a CSR as M-mode software would; False if it does not exist."""
+        from .csr import _READERS, _WRITERS
+        from .isa.csr_names import CSR_NUMBERS
+        number = CSR_NUMBERS.get(name_or_number) if isinstance(name_or_number, str) \
+            else name_or_number
+        writer = _WRITERS.get(number) if number in _READERS else None
+        if writer is None:
+            return False
+        writer(self.hart.csr, value & M64)
+        self.hart.recheck_needed = True
+        return True
+
+    def set_privilege(self, privilege: int) -> bool:
+        if privilege not in (0, 1, 3):
+            return False
+        self.hart.set_privilege(privilege)
+        return True
+
+    def write_physical(self, address: int, data: bytes) -> bool:
+        """Write RAM (decoded code there is dropped); False outside RAM."""
+        if not self.bus.is_ram(address, len(data)):
+            return False
+        self.bus.write_physical(address, data)
+        return True
 
     def add_breakpoint(self, address: int) -> None:
         """A breakpoint at a kernel address (the kernel maps itself 1:1)."""

@@ -59,9 +59,10 @@ def _ram_pages(ram: bytearray) -> tuple[list[bytes], list[int]]:
     return list(distinct), index
 
 
-def capture(machine: "Machine") -> dict[str, Any]:
+def capture_state(machine: "Machine") -> dict[str, Any]:
+    """Everything of the machine but its RAM: CPU, CSRs, devices, console, exit.
+    Time travel's checkpoints keep RAM as changed pages beside this."""
     hart = machine.hart
-    pages, index = _ram_pages(machine.bus.ram)
     return {
         "kernel_sha256": machine.kernel.sha256,
         "disk_sha256": machine.disk.base_sha256 if machine.disk else None,
@@ -73,15 +74,16 @@ def capture(machine: "Machine") -> dict[str, Any]:
         "devices": {name: device.snapshot() for name, device in machine.devices().items()},
         "console": bytes(machine.console),
         "exit_status": machine.exit_status,
-        "pages": pages,
-        "page_index": index,
     }
 
 
-def apply(machine: "Machine", state: dict[str, Any]) -> None:
-    """Put ``state`` into ``machine`` (built from the same kernel and disk).
-    Everything that can be checked is checked before the machine is touched;
-    should a device still refuse its state, discard the machine."""
+def capture(machine: "Machine") -> dict[str, Any]:
+    pages, index = _ram_pages(machine.bus.ram)
+    return {**capture_state(machine), "pages": pages, "page_index": index}
+
+
+def check_state(machine: "Machine", state: dict[str, Any]) -> None:
+    """Refuse (SnapshotError) a state that is not of this machine or is damaged."""
     if state.get("kernel_sha256") != machine.kernel.sha256:
         raise SnapshotError("snapshot is of another kernel")
     disk_sha = machine.disk.base_sha256 if machine.disk else None
@@ -89,10 +91,6 @@ def apply(machine: "Machine", state: dict[str, Any]) -> None:
         raise SnapshotError("snapshot is of another disk image")
     if state.get("ram_size") != machine.bus.ram_size:
         raise SnapshotError("snapshot has another RAM size")
-    pages, index = state["pages"], state["page_index"]
-    if len(index) * PAGE != machine.bus.ram_size or any(len(p) != PAGE for p in pages) \
-            or pages[0] != bytes(PAGE) or max(index) >= len(pages) or min(index) < 0:
-        raise SnapshotError("snapshot RAM is damaged")
     h = state["hart"]
     unknown = set(h["csr"]) - set(_CSR_FIELDS)
     if unknown:
@@ -102,11 +100,12 @@ def apply(machine: "Machine", state: dict[str, Any]) -> None:
         raise SnapshotError(f"snapshot and machine differ in devices: {sorted(missing)}")
     if len(h["x"]) != 32 or h["privilege"] not in (0, 1, 3):
         raise SnapshotError("snapshot CPU state is damaged")
-    ram = machine.bus.ram
-    ram[:] = bytes(len(ram))
-    for number, which in enumerate(index):
-        if which:
-            ram[number * PAGE:(number + 1) * PAGE] = pages[which]
+
+
+def apply_state(machine: "Machine", state: dict[str, Any]) -> None:
+    """Put a ``capture_state`` (already checked) into ``machine``; RAM is the
+    caller's. Every engine drops what it decoded and translated."""
+    h = state["hart"]
     hart = machine.hart
     hart.x[:32] = [int(v) for v in h["x"]]
     hart.x[0] = 0
@@ -120,6 +119,23 @@ def apply(machine: "Machine", state: dict[str, Any]) -> None:
     machine.exit_status = state["exit_status"]
     hart.set_privilege(h["privilege"])
     hart.memory_replaced()
+
+
+def apply(machine: "Machine", state: dict[str, Any]) -> None:
+    """Put ``state`` into ``machine`` (built from the same kernel and disk).
+    Everything that can be checked is checked before the machine is touched;
+    should a device still refuse its state, discard the machine."""
+    check_state(machine, state)
+    pages, index = state["pages"], state["page_index"]
+    if len(index) * PAGE != machine.bus.ram_size or any(len(p) != PAGE for p in pages) \
+            or pages[0] != bytes(PAGE) or max(index) >= len(pages) or min(index) < 0:
+        raise SnapshotError("snapshot RAM is damaged")
+    ram = machine.bus.ram
+    ram[:] = bytes(len(ram))
+    for number, which in enumerate(index):
+        if which:
+            ram[number * PAGE:(number + 1) * PAGE] = pages[which]
+    apply_state(machine, state)
 
 
 def save(machine: "Machine", path: str | os.PathLike[str]) -> None:

@@ -62,6 +62,13 @@ class ConsoleView(BaseStyled, ScrollView, can_focus=True):
         self._width = 0
 
     # --- content ------------------------------------------------------------------------
+    def reset(self) -> None:
+        """Empty, to take the console again from its start (time went back)."""
+        self.lines, self.consumed, self.pending = [""], 0, ""
+        self.border_subtitle = ""
+        self._first_row, self._rows = [], []
+        self._rewrap(0)
+
     def add_output(self, data: bytes) -> None:
         """Append guest output, as a terminal would show it."""
         if not data:

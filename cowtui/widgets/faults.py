@@ -28,6 +28,12 @@ class FaultTable(DataTable):
         self.seen = 0          # trace events consumed
         self.faults = 0
 
+    def reset(self) -> None:
+        """Empty, to take a trace again from its start (time went back)."""
+        self.clear()
+        self.seen = self.faults = 0
+        self.border_subtitle = ""
+
     def on_mount(self) -> None:
         for label in ("#instr", "pid", "cause", "va", "outcome"):
             self.add_column(label, key=label)   # as wide as the widest cell

@@ -11,7 +11,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Static
+from textual.widgets import Button, OptionList, Static
+from textual.widgets.option_list import Option
 
 from ..pte_details import FIELDS, PteDetails, field_value
 from ..ptefmt import COW_STYLE, W_STYLE, flags_plain, flags_text
@@ -68,15 +69,21 @@ def sharers_text(d: PteDetails) -> Text:
     return text
 
 
+def change_text(c, cow_bit: int) -> Text:
+    text = Text(f"#{c.icount:<10,} pc {c.pc:#x} {c.where or '':<18} ")
+    text.append(f"{flags_plain(c.old, cow_bit) if c.old & 1 else 'invalid':<12} -> ")
+    text.append(f"{flags_plain(c.new, cow_bit) if c.new & 1 else 'invalid':<12}")
+    text.append(f"  {c.source or ''}", "green")
+    return text
+
+
 def history_text(d: PteDetails) -> Text:
-    text = Text("History of this PTE\n", "bold underline")
-    if not d.history:
-        text.append("  no change seen since the machine started\n", "dim")
+    """The history as one text (every line of the inspector's history list)."""
+    text = Text()
     for c in d.history:
-        text.append(f"  #{c.icount:<10,} pc {c.pc:#x} {c.where or '':<18} ")
-        text.append(f"{flags_plain(c.old, d.cow_bit) if c.old & 1 else 'invalid':<12} -> ")
-        text.append(f"{flags_plain(c.new, d.cow_bit) if c.new & 1 else 'invalid':<12}")
-        text.append(f"  {c.source or ''}\n", "green")
+        text.append("  ")
+        text.append_text(change_text(c, d.cow_bit))
+        text.append("\n")
     return text
 
 
@@ -87,6 +94,8 @@ class PteInspector(ModalScreen[str | None]):
         Binding("escape,q", "close", "Close", id="inspector.close"),
         Binding("u", "run_until_change", "Run until this PTE changes",
                 id="inspector.run-until-change"),
+        Binding("w", "last_write", "Go to the write that made it so",
+                id="inspector.last-write"),
     ]
 
     def __init__(self, details: PteDetails) -> None:
@@ -99,10 +108,18 @@ class PteInspector(ModalScreen[str | None]):
             yield Static(summary_text(d), id="inspector-summary")
             yield Static(bits_table(d), id="inspector-bits")
             yield Static(sharers_text(d), id="inspector-sharers")
-            yield Static(history_text(d), id="inspector-history")
+            yield Static(Text("History of this PTE (Enter on a change: go to just after it)",
+                              "bold underline"), id="inspector-history-title")
+            if d.history:
+                yield OptionList(*(Option(change_text(c, d.cow_bit), id=f"change-{c.icount}")
+                                   for c in d.history), id="inspector-history")
+            else:
+                yield Static(Text("  no change seen since the machine started", "dim"),
+                             id="inspector-history")
             with Horizontal(id="inspector-buttons"):
                 yield Button("Run until this PTE changes (u)", id="run-until-change",
                              variant="primary")
+                yield Button("Go to the write (w)", id="last-write")
                 yield Button("Close (esc)", id="close")
 
     def on_mount(self) -> None:
@@ -112,6 +129,8 @@ class PteInspector(ModalScreen[str | None]):
         event.stop()
         if event.button.id == "run-until-change":
             self.action_run_until_change()
+        elif event.button.id == "last-write":
+            self.action_last_write()
         else:
             self.action_close()
 
@@ -120,3 +139,11 @@ class PteInspector(ModalScreen[str | None]):
 
     def action_run_until_change(self) -> None:
         self.dismiss("run-until-change")
+
+    def action_last_write(self) -> None:
+        self.dismiss("last-write")
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        """Enter on a change: the app goes to the moment just after it."""
+        event.stop()
+        self.dismiss(f"goto:{event.option.id.split('-', 1)[1]}")

@@ -115,6 +115,7 @@ class MemorySystem:
                 return
             offset = address - bus.ram_base
             bus.ram[offset:offset + 8] = value.to_bytes(8, "little")
+            bus.mark_dirty(address, 8)
 
         physical = walk(va, access, privilege, csr.satp, bool(status & (1 << 18)),
                         bool(status & (1 << 19)), read_pte, write_pte)

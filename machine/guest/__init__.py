@@ -11,11 +11,32 @@ PREBUILT = Path(__file__).parent / "prebuilt"
 # mistake; the value is the invariant rule it breaks.
 BUG_ZOO: dict[str, str] = {
     "copyout-ignores-cow": "shared-frame-written",
-    "refcount-leak": "frame-leak",
+    "refcount-leak": "refcount-mismatch",   # then frame-leak once both have exited
     "double-free": "maps-free-frame",
     "text-becomes-writable": "cow-on-readonly",
     "no-maxva-check": "kernel-panic",
     "oom-panics": "kernel-panic",
+    "copyout-stale-pa": "foreign-frame-written",
+    "parent-left-writable": "shared-frame-writable",
+    "kalloc-no-count": "allocated-without-count",
+    "kfree-ignores-count": "maps-free-frame",
+    "no-cow-check": "write-granted-without-cow",
+}
+
+# Where each bug-zoo mistake is: the function (and its file) that the first
+# finding of the zoo's rule must name in its blamed call stack.
+BUG_SITES: dict[str, tuple[str, str]] = {
+    "copyout-ignores-cow": ("copyout", "kernel/vm.c"),
+    "refcount-leak": ("cowfault", "kernel/cow.c"),
+    "double-free": ("cowfault", "kernel/cow.c"),
+    "text-becomes-writable": ("uvmcopy", "kernel/cow.c"),
+    "no-maxva-check": ("cowfault", "kernel/cow.c"),
+    "oom-panics": ("cowfault", "kernel/cow.c"),
+    "copyout-stale-pa": ("copyout", "kernel/vm.c"),
+    "parent-left-writable": ("uvmcopy", "kernel/cow.c"),
+    "kalloc-no-count": ("kalloc", "kernel/kalloc.c"),
+    "kfree-ignores-count": ("kfree", "kernel/kalloc.c"),
+    "no-cow-check": ("cowfault", "kernel/cow.c"),
 }
 
 

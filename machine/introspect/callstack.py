@@ -102,6 +102,24 @@ def format_call_stack(frames: list[StackFrame], *, limit: int | None = None) -> 
     return " ← ".join(parts)
 
 
+def call_address(image: ElfImage, return_address: int) -> int:
+    """The address of the call instruction that returns to ``return_address``
+    (4 bytes before it, or 2 for a compressed c.jalr)."""
+    for length in (4, 2):
+        if _is_call(image, return_address - length, length):
+            return return_address - length
+    return return_address
+
+
+def _is_call(image: ElfImage, address: int, length: int) -> bool:
+    data = image.read(address, 4) or image.read(address, 2)
+    if data is None:
+        return False
+    decoded = decode(int.from_bytes(data, "little"))
+    return (decoded is not None and decoded.length == length
+            and decoded.base.name in ("jal", "jalr") and decoded.base_operands.get("rd") == RA)
+
+
 def _describe(image: ElfImage, pc: int, is_return: bool) -> StackFrame:
     lookup = pc - 1 if is_return else pc
     found = image.symbol_at(lookup)
@@ -218,24 +236,11 @@ class _Unwinder:
         return cfa, {r: off for r, off in slots.items() if r != SP}
 
     def _follows_call(self, return_address: int) -> bool:
-        for length in (4, 2):
-            decoded = self._decode_at(return_address - length, length)
-            if decoded is None:
-                continue
-            ops = decoded.base_operands
-            if decoded.base.name in ("jal", "jalr") and ops.get("rd") == RA:
-                return True
-        return False
+        return call_address(self.image, return_address) != return_address
 
-    def _decode_at(self, address: int, length: int | None = None):
+    def _decode_at(self, address: int):
         data = self.image.read(address, 4) or self.image.read(address, 2)
-        if data is None:
-            return None
-        word = int.from_bytes(data, "little")
-        decoded = decode(word)
-        if decoded is None or (length is not None and decoded.length != length):
-            return None
-        return decoded
+        return decode(int.from_bytes(data, "little")) if data is not None else None
 
     def _read_u64(self, address: int) -> int | None:
         address &= _MASK

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..events import Event
+from .blame import Change
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,8 @@ class Violation(Event):
     pc: int
     frames: tuple[int, ...] = ()
     ptes: tuple[tuple[int, int], ...] = ()  # (pid, va)
+    blame: Change | None = None  # the store that made the state wrong (pc is its pc)
+    repeats: int = 1  # identical findings in the same kernel operation (stores of one memset)
 
 
 OUTCOMES = ("copied", "made-writable", "mapped", "killed", "not-cow")

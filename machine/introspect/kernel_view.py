@@ -290,6 +290,27 @@ class KernelView:
                                    bool(num(base, "killed"))))
         return out
 
+    def running_process(self, hart: int = 0) -> ProcessInfo | None:
+        """The process a hart's kernel code runs for: xv6's ``cpus[hart].proc``
+        (what myproc() returns); None without that array or when idle."""
+        if self.procs is None:
+            return None
+        if not hasattr(self, "_cpu_proc"):
+            var = self.kernel.variable("cpus")
+            element = var.type.element if var is not None and var.type.kind == "array" else None
+            member = element.member("proc") if element is not None else None
+            self._cpu_proc = None if member is None or var.address is None else \
+                (var.address + member.offset, element.byte_size or 0)
+        if self._cpu_proc is None:
+            return None
+        address, stride = self._cpu_proc
+        pointer = self.machine.read_u64(address + hart * stride) or 0
+        layout = self.procs
+        if not pointer or layout.stride <= 0 or (pointer - layout.address) % layout.stride:
+            return None
+        slot = (pointer - layout.address) // layout.stride
+        return next((p for p in self.processes() if p.slot == slot), None)
+
     def process_by_root(self, root: int) -> ProcessInfo | None:
         for process in self.processes():
             if process.pagetable == root:

@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..events import ConsoleOutput, MemoryWrite, SfenceVma, TrapReturn, TrapTaken
-from ..mmu import PTE_V, PTE_W
+from ..mmu import PTE_V, PTE_W, PTE_X
 from ..trap import INTERRUPT_BIT, USER
+from .blame import Change, StoreWitness
+from .callstack import call_address
 from .events import (FaultResolved, PageFault, ProcessExited, ProcessForked, PteChanged,
                      RefcountChanged, Violation)
 from .invariants import Finding, check_frames, check_pte_change, shared_cow_frames
@@ -62,6 +64,22 @@ class Tracker:
         self.ever_user: set[int] = set()       # frames seen mapped by a user PTE
         self.unmapped_held: dict[int, int] = {}  # frame -> refcount when first seen orphaned
         self._console_line = ""
+        self._panic_change: Change | None = None  # where panic() was called, once seen
+        # The last store that changed each leaf PTE, and per frame the last
+        # store to its refcount, of a PTE now mapping it, of a PTE no longer.
+        self.witness = StoreWitness(machine)
+        self.pte_changes: dict[tuple[int, int], Change] = {}
+        self.frame_changes: dict[str, dict[int, Change]] = {
+            "refcount": {}, "mapped": {}, "unmapped": {}}
+        # Findings made at stores, held until the kernel operation ends so
+        # that repeats (every store of one memset) make one finding with a count.
+        self.held: dict[tuple, list] = {}
+        self.cow_bit_seen = False
+        # A frame just taken off the free list, until its refcount is set.
+        self.pending_alloc: tuple[int, Change] | None = None
+        self._freelist = view.freelist_address
+        if self._freelist is not None:
+            machine.watch_physical_range(self._freelist, self._freelist + 8)
         self._refcount_pages: set[int] = set()
         self._refcount_ranges: list[tuple[int, int]] = []
         self._watch_refcounts()
@@ -77,16 +95,65 @@ class Tracker:
         self.events.publish(event)
 
     def violate(self, rule: str, message: str, frames: tuple[int, ...] = (),
-                ptes: tuple[tuple[int, int], ...] = (), key: tuple = ()) -> None:
-        """Report a broken rule once per (rule, key)."""
+                ptes: tuple[tuple[int, int], ...] = (), key: tuple = (),
+                blame: Change | None = None, repeats: int = 1) -> None:
+        """Report a broken rule once per (rule, key), at the store to blame
+        when there is one."""
         identity = (rule,) + (key or frames or ptes)
         if identity in self.reported:
             return
         self.reported.add(identity)
         m = self.machine
-        violation = Violation(m.icount, rule, message, m.pc, frames, ptes)
+        pc = blame.pc if blame is not None else m.pc
+        violation = Violation(m.icount, rule, message, pc, frames, ptes, blame, repeats)
         self.violations.append(violation)
         self._publish(violation)
+
+    def hold(self, rule: str, message: str, frames: tuple[int, ...],
+             ptes: tuple[tuple[int, int], ...], key: tuple, blame: Change,
+             unit: str = "stores") -> None:
+        """A finding made at a store: counted, and reported once when the
+        kernel operation ends (``release_held``)."""
+        held = self.held.get((rule,) + key)
+        if held is None:
+            self.held[(rule,) + key] = [rule, message, frames, ptes, blame, 1, unit]
+        else:
+            held[5] += 1
+
+    def release_held(self) -> None:
+        held, self.held = self.held, {}
+        for (rule, *key), (_, message, frames, ptes, blame, count, unit) in held.items():
+            if count > 1:
+                message += f" (×{count:,} {unit})"
+            self.violate(rule, message, frames, ptes, key=tuple(key) + (blame.icount,),
+                         blame=blame, repeats=count)
+
+    def finish(self) -> None:
+        """The run ends, whatever ended it: report what is still held, and a
+        panic whose line the stop cut short."""
+        self.check_pending_alloc()
+        self.release_held()
+        if self._console_line.startswith("panic"):
+            self._report_panic(self._console_line)
+
+    # Which stores to a frame can make each whole-state rule fail: a PTE that
+    # stops mapping a frame cannot make it mapped-while-free or shared-writable.
+    _CAUSES = {"maps-free-frame": ("refcount", "mapped"),
+               "shared-frame-writable": ("mapped",)}
+
+    def blame_for(self, rule: str, frames: tuple[int, ...], ptes: tuple[tuple[int, int], ...]
+                  ) -> Change | None:
+        """The latest recorded store that can have made ``rule`` fail for
+        these frames and PTEs."""
+        kinds = self._CAUSES.get(rule, ("refcount", "mapped", "unmapped"))
+        changes = [self.frame_changes[kind].get(f) for kind in kinds for f in frames] + \
+            [self.pte_changes.get(p) for p in ptes]
+        known = [c for c in changes if c is not None]
+        if not known and rule in self._CAUSES:
+            # stores into address spaces not yet watched (a child's, during fork) are
+            # unseen: the frame's other stores (kref in uvmcopy) still say where
+            return self.blame_for("", frames, ptes)
+        return max(known, key=lambda c: c.icount) if known else None
 
     def current_root(self) -> int:
         satp = self.machine.hart.csr.satp
@@ -147,6 +214,8 @@ class Tracker:
 
     def _forget_address_space(self, pid: int) -> None:
         self.roots.pop(pid, None)
+        for key in [k for k in self.pte_changes if k[0] == pid]:
+            del self.pte_changes[key]
         self.index.remove_process(pid)
         for page, (owner, _, _) in list(self.table_pages.items()):
             if owner == pid:
@@ -188,12 +257,39 @@ class Tracker:
     # --- stores into watched pages -------------------------------------------
     def _on_write(self, event: MemoryWrite) -> None:
         page = event.address & ~4095
+        if self._freelist is not None and event.address < self._freelist + 8 \
+                and self._freelist < event.address + event.size:
+            self._freelist_write(event)
         if page in self.table_pages:
             self._pte_write(event, page)
         if event.address >> 12 in self._refcount_pages:
             self._refcount_write(event)
         if page in self.cow_watched:
             self._cow_frame_write(event, page)
+
+    def _freelist_write(self, event: MemoryWrite) -> None:
+        """A push (kfree) or a pop (kalloc) of the free list's head. A popped
+        frame must have its refcount set before the kernel does anything else
+        we see (kalloc sets it to 1 before it returns)."""
+        self.check_pending_alloc()
+        values = self._old_new(event, self._freelist, 8)
+        if values is None:
+            return
+        old, new = values
+        pushed = new and self.machine.read_u64(new + self.view.run_next_offset) == old
+        if old and not pushed and old != new:
+            change = self.witness.change(event.icount, event.pc, event.by_dma)
+            self.pending_alloc = (old & ~0xFFF, change)
+
+    def check_pending_alloc(self) -> None:
+        pending, self.pending_alloc = self.pending_alloc, None
+        if pending is None:
+            return
+        frame, change = pending
+        if self.view.refcount(frame) == 0:  # one finding per kernel operation, frames counted
+            self.hold("allocated-without-count",
+                      f"frame {frame:#x} left the free list with refcount 0, taken at "
+                      f"{change.where()}", (frame,), (), (), change, unit="frames")
 
     def _slots(self, event: MemoryWrite, width: int, base: int):
         """Each ``width``-byte slot (aligned to ``base``) the write touched:
@@ -219,9 +315,11 @@ class Tracker:
         return old, new
 
     def _pte_write(self, event: MemoryWrite, page: int) -> None:
+        self.check_pending_alloc()
         if event.size < 8:
             return  # byte stores into a table page: a page being freed and junk-filled
         pid, level, va_base = self.table_pages[page]
+        change: Change | None = None
         for slot, old, new in self._slots(event, 8, page):
             if old == new:
                 continue
@@ -235,21 +333,43 @@ class Tracker:
                 self.machine.watch_physical_page(child >> 12)
             if is_leaf(new) or is_leaf(old):
                 self.index.set_leaf(pid, va, new if is_leaf(new) else 0)
+                if change is None:
+                    change = self.witness.change(event.icount, event.pc, event.by_dma)
+                self.pte_changes[(pid, va)] = change
+                if is_leaf(new):
+                    self.frame_changes["mapped"][pte_frame(new)] = change
+                if is_leaf(old) and (not is_leaf(new) or pte_frame(old) != pte_frame(new)):
+                    self.frame_changes["unmapped"][pte_frame(old)] = change
             if is_leaf(new):
-                self._check_pte_change(pid, va, old, new)
+                assert change is not None
+                # a kernel that never sets our COW bit uses the other one: no COW page is known
+                self.cow_bit_seen = self.cow_bit_seen or has_cow(new, self.cow_bit)
+                self._check_pte_change(pid, va, old, new, change)
 
-    def _check_pte_change(self, pid: int, va: int, old: int, new: int) -> None:
+    def _check_pte_change(self, pid: int, va: int, old: int, new: int, change: Change) -> None:
         for finding in check_pte_change(pid, va, old, new, self.cow_bit):
-            self.report(finding)
+            self.report(finding, blame=change)
 
-    def report(self, finding: Finding, key: tuple = ()) -> None:
-        self.violate(finding.rule, finding.message, finding.frames, finding.ptes, key)
+    def report(self, finding: Finding, key: tuple = (), blame: Change | None = None) -> None:
+        if blame is None:
+            blame = self.blame_for(finding.rule, finding.frames, finding.ptes)
+        message = finding.message
+        if blame is not None:
+            message += f"; {blame.who()} stored at {blame.where()}"
+        self.violate(finding.rule, message, finding.frames, finding.ptes, key, blame)
 
     def _refcount_write(self, event: MemoryWrite) -> None:
         array = self.view.refcounts
         assert array is not None
+        indexes = array.elements_in(event.address, event.address + event.size)
+        if not indexes:
+            return  # beside the counts in their page (kmem.freelist, a lock)
+        if self.pending_alloc is not None and \
+                self.pending_alloc[0] in {array.frame_at(i) for i in indexes}:
+            self.pending_alloc = None  # the count of the frame just allocated: set
+        self.check_pending_alloc()
         width = array.element_size
-        for index in array.elements_in(event.address, event.address + event.size):
+        for index in indexes:
             values = self._old_new(event, array.element_address(index), width)
             if values is None:
                 continue
@@ -261,27 +381,66 @@ class Tracker:
                 continue
             frame = array.frame_at(index)
             self.index.dirty.add(frame)
+            change = self.witness.change(event.icount, event.pc, event.by_dma)
+            self.frame_changes["refcount"][frame] = change
             self._publish(RefcountChanged(event.icount, frame, old, new, event.pc))
             if new < 0:
-                self.violate("double-free", f"frame {frame:#x}: refcount dropped to {new}",
-                             (frame,))
+                self.violate("double-free", f"frame {frame:#x}: refcount dropped to {new} "
+                             f"at {change.where()}", (frame,), blame=change)
             if new == 0 and frame in self.table_pages:
                 # a page-table page being freed: stop watching before its junk fill
                 self.table_pages.pop(frame)
                 self.machine.unwatch_physical_page(frame >> 12)
 
     def _cow_frame_write(self, event: MemoryWrite, page: int) -> None:
+        if self._foreign_store(event, page):
+            return
         mappers = [(pid, va) for pid, va, pte in self._mappings_of(page)
                    if has_cow(pte, self.cow_bit) and not pte & PTE_W]
         if len(mappers) >= 2 or (mappers and (self.view.refcount(page) or 0) > 1):
-            who = "a device (DMA)" if event.by_dma else f"the kernel at pc {event.pc:#x}"
-            self.violate("shared-frame-written",
-                         f"{who} stored into frame {page:#x}, shared copy-on-write by "
-                         + ", ".join(f"pid {p} va {v:#x}" for p, v in mappers),
-                         (page,), tuple(mappers), key=(page, event.icount))
+            key = ("shared-frame-written", page)
+            if key in self.held:  # a repeat: only counted
+                self.held[key][5] += 1
+                return
+            change = self.witness.change(event.icount, event.pc, event.by_dma)
+            self.hold("shared-frame-written",
+                      f"{change.who()} stored into frame {page:#x}, shared copy-on-write by "
+                      + ", ".join(f"pid {p} va {v:#x}" for p, v in mappers)
+                      + f", at {change.where()}",
+                      (page,), tuple(mappers), (page,), change)
+
+    def _foreign_store(self, event: MemoryWrite, page: int) -> bool:
+        """The kernel, running for process P, stored into a user frame that P
+        does not map but another process does: copyout through a physical
+        address looked up before the COW copy, or any cross-process write."""
+        key = ("foreign-frame-written", page)
+        if key in self.held:
+            self.held[key][5] += 1
+            return True
+        if event.by_dma:
+            return False
+        users = self._mappings_of(page)
+        if not users or self.view.refcount(page) == 0:
+            return False  # a frame being freed: kfree links it into the free list
+        self.machine.sync_state()  # the privilege at the store
+        if self.machine.privilege == USER:
+            return False
+        process = self.view.running_process(self.machine.hart.hartid)
+        if not users or process is None or any(pid == process.pid for pid, _, _ in users):
+            return False
+        change = self.witness.change(event.icount, event.pc)
+        others = ", ".join(f"pid {p} va {v:#x}" for p, v, _ in users[:3])
+        self.hold("foreign-frame-written",
+                  f"{change.who()}, running for pid {process.pid} ({process.name}), stored into "
+                  f"frame {page:#x}, which pid {process.pid} does not map (it is {others}'s), "
+                  f"at {change.where()}",
+                  (page,), tuple((p, v) for p, v, _ in users), (page,), change)
+        return True
 
     # --- traps and returns ---------------------------------------------------
     def _on_trap(self, event: TrapTaken) -> None:
+        self.check_pending_alloc()
+        self.witness.new_entry()
         if event.from_privilege != USER or event.cause & INTERRUPT_BIT:
             return
         root = self.current_root()
@@ -297,8 +456,11 @@ class Tracker:
             self._publish(fault)
 
     def _on_return(self, event: TrapReturn) -> None:
+        self.check_pending_alloc()
+        self.witness.new_entry()
         if event.to_privilege != USER:
             return
+        self.release_held()
         self.rescan()
         root = self.current_root()
         process = self.process_for_root(root)
@@ -311,10 +473,11 @@ class Tracker:
         if process is not None and self.changed_since_sfence:
             stale = [(p, va) for p, va in self.changed_since_sfence if p == process.pid]
             if stale and self.pending_sfence is False:
-                self.violate("stale-translation",
-                             f"pid {process.pid}: PTE of va {stale[0][1]:#x} changed with no "
-                             "sfence.vma before returning to user mode", ptes=tuple(stale[:4]),
-                             key=(process.pid, stale[0][1], event.icount))
+                self.report(Finding("stale-translation",
+                                    f"pid {process.pid}: PTE of va {stale[0][1]:#x} changed "
+                                    "with no sfence.vma before returning to user mode",
+                                    ptes=tuple(stale[:4])),
+                            key=(process.pid, stale[0][1], event.icount))
         self.changed_since_sfence.clear()
         self.pending_sfence = False
 
@@ -337,8 +500,24 @@ class Tracker:
                 outcome = "made-writable"
         else:
             outcome = "not-cow"
+        if outcome in ("copied", "made-writable") and self.cow_bit_seen \
+                and not has_cow(before, self.cow_bit):
+            self._write_granted_without_cow(pid, fault, before, after)
         self._publish(FaultResolved(self.machine.icount, pid, fault.icount, fault.stval,
                                     outcome, after, new_frame))
+
+    def _write_granted_without_cow(self, pid: int, fault: PageFault, before: int,
+                                   after: int) -> None:
+        """A fault made writable a page that was present, read-only and not
+        COW: text, or a page the kernel meant to stay read-only."""
+        va = fault.stval & ~0xFFF
+        kind = "an executable" if before & PTE_X else "a read-only"
+        cause = "load" if fault.scause == 13 else "store" if fault.scause == 15 else "fetch"
+        self.report(Finding("write-granted-without-cow",
+                            f"pid {pid} va {va:#x}: a {cause} fault made {kind} page that was "
+                            f"not COW writable (PTE {before:#x} -> {after:#x})",
+                            (pte_frame(after),), ((pid, va),)),
+                    blame=self.pte_changes.get((pid, va)))
 
     def _close_killed(self, pid: int) -> None:
         open_fault = self.open_faults.pop(pid, None)
@@ -351,10 +530,30 @@ class Tracker:
         if event.text == "\n":
             line, self._console_line = self._console_line, ""
             if line.startswith("panic"):
-                self.violate("kernel-panic", f"the kernel panicked: {line.strip()}",
-                             key=(line,))
+                self._report_panic(line)
+            self._panic_change = None
         else:
             self._console_line += event.text
+            if self._panic_change is None and self._console_line.startswith("panic"):
+                # still inside panic(): its caller is on the stack now
+                self._panic_change = self._panic_caller(event.icount)
+
+    def _panic_caller(self, icount: int) -> Change | None:
+        change = self.witness.change(icount, self.machine.pc)
+        names = [frame.symbol for frame in change.stack]
+        if "panic" not in names or names.index("panic") + 1 >= len(names):
+            return change
+        caller = change.stack[names.index("panic") + 1:]
+        return Change(icount, call_address(self.machine.kernel, caller[0].pc),
+                      change.privilege, change.hart, caller)
+
+    def _report_panic(self, line: str) -> None:
+        self.check_pending_alloc()
+        self.release_held()  # what led to the panic comes first
+        change = self._panic_change
+        where = f" — called from {change.where()}" if change is not None else ""
+        self.violate("kernel-panic", f"the kernel panicked: {line.strip()}{where}",
+                     key=(line,), blame=change)
 
     # --- whole-state checks ----------------------------------------------------
     def _mappings_of(self, frame: int) -> list[tuple[int, int, int]]:
@@ -400,9 +599,9 @@ class Tracker:
                 continue
             held[frame] = count
             if self.unmapped_held.get(frame) == count:
-                self.violate("frame-leak",
-                             f"frame {frame:#x} is mapped by no PTE but its refcount stays "
-                             f"{count}: it can never be freed", (frame,))
+                self.report(Finding("frame-leak",
+                                    f"frame {frame:#x} is mapped by no PTE but its refcount "
+                                    f"stays {count}: it can never be freed", (frame,)))
         self.unmapped_held = held
 
 

@@ -169,6 +169,7 @@ typedef struct {
     uint8_t *ram;
     uint64_t ram_base, ram_size, npages;
     uint8_t *page_flags;
+    uint8_t *dirty;          /* per RAM page: stored into since take_dirty (time travel) */
     Op **code;               /* per RAM page: PAGE_SLOTS decoded ops, or NULL */
     uint32_t *code_gen;      /* generation the page's ops were decoded in */
     uint32_t generation;
@@ -333,8 +334,10 @@ static int translate(Hart *h, uint64_t va, int access, int privilege, int update
     if (level > 0 && (ppn & ((1ULL << (9 * level)) - 1))) goto fault;
     uint64_t wanted = PTE_A | (access == STORE ? PTE_D : 0);
     /* the hardware's A/D update: not a store by an instruction, no event */
-    if ((pte & wanted) != wanted && update_ad)
+    if ((pte & wanted) != wanted && update_ad) {
         write_le(h->ram + (pte_address - h->ram_base), 8, pte | wanted);
+        h->dirty[(pte_address - h->ram_base) >> 12] = 1;
+    }
     int low_bits = 12 + 9 * level;
     uint64_t low_mask = (1ULL << low_bits) - 1;
     *pa = ((ppn << 12) & ~low_mask) | (va & low_mask);
@@ -424,6 +427,7 @@ static int store_ram(Hart *h, uint64_t pa, int size, uint64_t value) {
     uint64_t last = (offset + (uint64_t)size - 1) >> 12;
     int flags = h->page_flags[page] | h->page_flags[last];
     uint8_t *p = h->ram + offset;
+    h->dirty[page] = h->dirty[last] = 1;
     if ((flags & PAGE_WATCHED) && (h->wants & WANT_WRITE) && watched_bytes(h, pa, size)) {
         uint64_t old = read_le(p, size);
         write_le(p, size, value);
@@ -1353,7 +1357,8 @@ static int core_init(CoreObject *self, PyObject *args, PyObject *kwds) {
     h->page_flags = calloc(h->npages ? h->npages : 1, 1);
     h->code = calloc(h->npages ? h->npages : 1, sizeof(Op *));
     h->code_gen = calloc(h->npages ? h->npages : 1, sizeof(uint32_t));
-    if (!h->page_flags || !h->code || !h->code_gen) {
+    h->dirty = calloc(h->npages ? h->npages : 1, 1);
+    if (!h->page_flags || !h->code || !h->code_gen || !h->dirty) {
         PyErr_NoMemory();
         return -1;
     }
@@ -1368,6 +1373,7 @@ static void core_dealloc(CoreObject *self) {
     free(h->code);
     free(h->code_gen);
     free(h->page_flags);
+    free(h->dirty);
     free(h->breakpoints);
     free(h->idioms);
     free(h->ranges);
@@ -1631,6 +1637,7 @@ static PyObject *core_ram_changed(CoreObject *self, PyObject *args) {
     for (uint64_t a = address & ~4095ULL; a < end; a += 4096) {
         if (a >= h->ram_base && a - h->ram_base < h->ram_size) {
             uint64_t page = (a - h->ram_base) >> 12;
+            h->dirty[page] = 1;
             if (h->page_flags[page] & PAGE_CODE) invalidate_code_page(h, page);
             if (h->page_flags[page] & PAGE_TABLE) flush_translations(h);
         }
@@ -1640,6 +1647,28 @@ static PyObject *core_ram_changed(CoreObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* take_dirty(): the RAM page numbers stored into since the last call, and
+   forget them. Stores through the store TLB write without looking, so it is
+   emptied: each page's next store takes the slow path, which marks it. */
+static PyObject *core_take_dirty(CoreObject *self, PyObject *unused) {
+    (void)unused;
+    Hart *h = &self->h;
+    PyObject *pages = PyList_New(0);
+    if (!pages) return NULL;
+    for (uint64_t p = 0; p < h->npages; p++) {
+        if (!h->dirty[p]) continue;
+        PyObject *number = PyLong_FromUnsignedLongLong(p);
+        if (!number || PyList_Append(pages, number) < 0) {
+            Py_XDECREF(number);
+            Py_DECREF(pages);
+            return NULL;
+        }
+        Py_DECREF(number);
+    }
+    memset(h->dirty, 0, h->npages);
+    tlb_flush_stores(h);
+    return pages;
+}
 
 static int read_linear(PyObject *seq, Py_ssize_t *i, Linear *out) {
     Py_ssize_t size = PySequence_Fast_GET_SIZE(seq);
@@ -1756,6 +1785,7 @@ static PyMethodDef core_methods[] = {
     {"set_breakpoints", (PyCFunction)core_set_breakpoints, METH_O, "Breakpoint physical addresses."},
     {"ram_changed", (PyCFunction)core_ram_changed, METH_VARARGS, "RAM written behind the core's back."},
     {"invalidate", (PyCFunction)core_invalidate, METH_NOARGS, "Drop every decoded op and translation."},
+    {"take_dirty", (PyCFunction)core_take_dirty, METH_NOARGS, "RAM pages stored into since the last call."},
     {"install_idiom", (PyCFunction)core_install_idiom, METH_VARARGS, "Run the loop at a physical pc in bulk."},
     {NULL, NULL, 0, NULL}};
 

@@ -48,6 +48,7 @@ class NativeEngine:
         self.loops = LoopFinder(hart)
         self.idiom_loops = 0  # loops installed to run in bulk (tests check one ran)
         self.idioms = True    # False: run every loop instruction by instruction (benches)
+        self.running = False  # inside run(): the core, not the Python hart, holds the state
 
     def _ram_changed(self, address: int, length: int) -> None:
         self.core.ram_changed(address, length)
@@ -102,6 +103,17 @@ class NativeEngine:
         hart = self.hart
         hart.memory.reservation = self.core.pull(hart, hart.csr)
 
+    def refresh_python_state(self) -> None:
+        """Bring the Python hart's registers and CSRs up to date from inside
+        a watched store's hook (they are stale while the core runs); its pc
+        and icount stay the store's. Does nothing outside a run, where the
+        Python hart is the one that is current."""
+        if self.running:
+            hart = self.hart
+            pc, icount = hart.pc, hart.icount
+            self._pull()
+            hart.pc, hart.icount = pc, icount
+
     def python_caches_stale(self) -> None:
         """The core wrote RAM the Python memory system has cached views of:
         drop them before Python executes an instruction."""
@@ -130,6 +142,7 @@ class NativeEngine:
         self._push(with_pmp=True)
         n = hart.icount
         pulled = True
+        self.running = True
         try:
             while n < stop_at and not hart.stop_requested:
                 if hart.at_boundary is not None:
@@ -180,6 +193,7 @@ class NativeEngine:
                     wants = self._wants()
                 self._sync_sets()  # a handler may have watched a page or set a breakpoint
         finally:
+            self.running = False
             if not pulled:
                 self._pull()
             hart.python_caches_stale = True  # flushed when a Python engine runs next

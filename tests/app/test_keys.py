@@ -18,7 +18,7 @@ from cowtui.widgets.pte_list import PteList, option_id
 from cowtui.widgets.status_bar import StatusBar
 from machine.introspect.events import PageFault
 from machine.introspect.pte import PTE_W, has_cow
-from machine.introspect.rules import RULES
+from machine.introspect.rules import MISTAKES, RULES
 
 from .conftest import SIZE, finish_run, make_app, run_until
 
@@ -27,6 +27,13 @@ def text_of(renderable, width: int = 120) -> str:
     console = Console(width=width, record=True, file=io.StringIO())
     console.print(renderable)
     return console.export_text()
+
+
+def history_of(inspector) -> str:
+    """The inspector's history list, one line per change."""
+    changes = inspector.query_one("#inspector-history")
+    return "\n".join(changes.get_option_at_index(i).prompt.plain
+                     for i in range(changes.option_count))
 
 
 def pte_line(app, pid: int, va: int) -> str:
@@ -94,7 +101,7 @@ async def test_fault_resolve_inspect_and_run_until_the_pte_changes():
         # the copy replaced the PTE: the change, its pc, function and source line
         change = d.history[-1]
         assert change.new == d.pte and has_cow(change.old) and not change.old & PTE_W
-        history = text_of(inspector.query_one("#inspector-history").content)
+        history = history_of(inspector)
         assert f"#{change.icount:<10,}" in history and f"pc {change.pc:#x}" in history
         assert change.where.split("+")[0] in history and change.source in history
         assert "VR--U-AD COW" in history and "VRW-U-AD" in history
@@ -105,7 +112,7 @@ async def test_fault_resolve_inspect_and_run_until_the_pte_changes():
         parent = app.screen.details
         assert any(has_cow(c.new) and c.old & PTE_W and not has_cow(c.old)
                    for c in parent.history)
-        assert "uvmcopy" in text_of(app.screen.query_one("#inspector-history").content)
+        assert "uvmcopy" in history_of(app.screen)
 
         await pilot.press("u")                      # run until this PTE changes
         await finish_run(pilot)
@@ -232,6 +239,11 @@ async def test_violation_banner_jumps_to_the_pte_and_frame():
         text = banner.content.plain
         assert "[cow-on-readonly] pid 1 va 0x0" in text
         assert RULES["cow-on-readonly"] in text and "uvmcopy" in text
+        # blamed at the store, with the usual mistake, the call stack and the source line
+        assert MISTAKES["cow-on-readonly"] in text
+        assert "the kernel stored at instruction" in text
+        assert "stored at uvmcopy+0x" in text and "← fork (kernel/proc.c:" in text
+        assert "kernel/cow.c:" in text and ": *pte = PA2PTE(pa) | flags;" in text
         assert "STOPPED" in app.query_one(StatusBar).plain()
         # the view jumped: process, PTE, frame
         assert app.selected_pid == 1
@@ -260,7 +272,7 @@ async def test_a_guest_that_never_stops_pauses_and_quits(loop_scenario):
         toasts = [n.message for n in app._notifications]
         assert any(t.startswith("no process table") and "not checked: refcount-mismatch" in t
                    for t in toasts), toasts
-        assert "9 rules off" in app.query_one(StatusBar).plain()   # in view for the whole run
+        assert "12 rules off" in app.query_one(StatusBar).plain()   # in view for the whole run
         await pilot.press("c")
         for _ in range(1000):                       # poll until a view state arrived mid-run
             await asyncio.sleep(0.01)               # (pilot.pause waits for an idle CPU)

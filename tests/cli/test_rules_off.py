@@ -27,10 +27,12 @@ expect:
 NO_PROCS = ("cowtui: warning: no process table (a global `struct proc proc[NPROC]` with DWARF: "
             "build the kernel with -g); not checked: refcount-mismatch, shared-frame-writable, "
             "maps-free-frame, w-and-cow, cow-on-readonly, shared-frame-written, "
-            "stale-translation, frame-leak")
+            "stale-translation, frame-leak, foreign-frame-written, write-granted-without-cow")
 NO_REFCOUNTS = ("cowtui: warning: no refcount array found: name it with --refcount-symbol NAME "
                 "(e.g. --refcount-symbol kmem.ref); not checked: refcount-mismatch, "
-                "maps-free-frame, double-free, frame-leak")
+                "maps-free-frame, double-free, frame-leak, allocated-without-count")
+NO_FREELIST = ("cowtui: warning: no free list found (a global `kmem` with a member `freelist`); "
+               "not checked: allocated-without-count")
 
 
 def test_misspelt_refcount_symbol_is_bad_input() -> None:
@@ -54,7 +56,7 @@ def test_a_refcount_array_not_found_is_no_pass(tmp_path: Path, hidden_refcount_l
     unnamed = run_cowtui("--headless", str(path))
     assert unnamed.stderr.splitlines() == [NO_REFCOUNTS]
     assert " violations: none rules-off: refcount-mismatch, maps-free-frame, double-free, " \
-           "frame-leak end=stop " in unnamed.stdout.splitlines()[-1]
+           "frame-leak, allocated-without-count end=stop " in unnamed.stdout.splitlines()[-1]
     named = run_cowtui("--headless", "--refcount-symbol", "page_users", str(path))
     assert named.returncode == 1 and named.stderr == ""
     assert " violations: frame-leak, refcount-mismatch rules-off: none end=stop " \
@@ -71,11 +73,12 @@ def test_a_kernel_without_dwarf_warns_and_lists_the_rules_off(tmp_path: Path) ->
                     str(kernel)], check=True)
     path = write(tmp_path, COWCHECK.format(kernel=kernel, disk=PREBUILT / "fs.img"))
     result = run_cowtui("--headless", str(path))
-    assert result.stderr.splitlines() == [NO_PROCS, NO_REFCOUNTS]
+    assert result.stderr.splitlines() == [NO_PROCS, NO_REFCOUNTS, NO_FREELIST]
     summary = result.stdout.splitlines()[-1]
     assert " violations: none rules-off: refcount-mismatch, shared-frame-writable, " \
            "maps-free-frame, double-free, w-and-cow, cow-on-readonly, shared-frame-written, " \
-           "stale-translation, frame-leak end=stop " in summary, summary
+           "stale-translation, frame-leak, foreign-frame-written, write-granted-without-cow, " \
+           "allocated-without-count end=stop " in summary, summary
     assert result.returncode == 0   # what could be checked held
 
 
@@ -92,7 +95,8 @@ def test_json_summary_lists_the_rules_off(tmp_path: Path) -> None:
     assert summary["rules_off"] == ["refcount-mismatch", "shared-frame-writable",
                                     "maps-free-frame", "double-free", "w-and-cow",
                                     "cow-on-readonly", "shared-frame-written",
-                                    "stale-translation", "frame-leak"]
+                                    "stale-translation", "frame-leak", "foreign-frame-written",
+                                    "write-granted-without-cow", "allocated-without-count"]
 
 
 def test_a_kernel_whose_checks_all_work_has_no_rules_off() -> None:
@@ -122,8 +126,9 @@ def test_the_wrong_cow_bit_is_seen_and_its_rules_are_off(tmp_path: Path, kernel_
     assert told_8.stderr.splitlines() == [(
         "cowtui: warning: the kernel sets RSW bit 9, not 8, on the pages it write-protects: "
         "its PTE_COW is bit 9, pass --cow-bit 9; not checked: w-and-cow, cow-on-readonly, "
-        "shared-frame-written")]
-    assert " violations: none rules-off: w-and-cow, cow-on-readonly, shared-frame-written " \
+        "shared-frame-written, write-granted-without-cow")]
+    assert " violations: none rules-off: w-and-cow, cow-on-readonly, shared-frame-written, " \
+        "write-granted-without-cow " \
         in told_8.stdout.splitlines()[-1]
     told_9 = run_cowtui("--headless", "--cow-bit", "9", str(path))
     assert told_9.returncode == 1 and told_9.stderr == ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from machine.guest import BUG_ZOO
+from machine.guest import BUG_SITES, BUG_ZOO
 
 SCENARIOS = sorted((Path(__file__).parents[2] / "cowtui" / "scenarios").glob("*.yaml"))
 
@@ -37,6 +38,13 @@ def test_shipped_scenario_meets_its_expectations(path: Path) -> None:
         assert BUG_ZOO[spec["kernel"]] in summary["violations"]
         violation_records = [r for r in records if r["event"] == "violation"]
         assert any(r["rule"] == BUG_ZOO[spec["kernel"]] for r in violation_records)
+        # ... at the function that holds the mistake: in the call stack of the
+        # store its first finding blames, with that function's source file
+        first = next(r for r in violation_records if r["rule"] == BUG_ZOO[spec["kernel"]])
+        function, source = BUG_SITES[spec["kernel"]]
+        site = re.compile(rf"(?:at |from |← ){function}(?:\+0x[0-9a-f]+)? \({re.escape(source)}:\d+\)")
+        assert site.search(first["message"]), first["message"]
+        assert first["symbol"] and first["source"], first   # the blamed pc, located
     else:
         assert summary["violations"] == []
 

@@ -195,3 +195,19 @@ def test_event_bus_wants_follows_subscriptions() -> None:
     assert got == [event]
     bus.unsubscribe(MemoryWrite, got.append)
     assert not bus.wants(MemoryWrite)
+
+
+def test_unwatching_a_range_keeps_another_watch_of_the_same_bytes(tmp_path, engine) -> None:
+    """A debugger's watchpoint inside the tracker's refcount range comes and
+    goes without taking the tracker's watch with it."""
+    machine = make_machine(tmp_path, {MAIN: STORES}, engine=engine)
+    prepare(machine)
+    writes: list[MemoryWrite] = []
+    machine.events.subscribe(MemoryWrite, writes.append)
+    machine.watch_physical_range(WATCHED, WATCHED + 64)     # the tracker's
+    machine.watch_physical_range(WATCHED + 8, WATCHED + 16)  # a watchpoint's
+    machine.unwatch_physical_range(WATCHED + 8, WATCHED + 16)
+    assert machine.run(max_instructions=10_000).reason == "exit"
+    assert [(w.address, w.new) for w in writes] == [(WATCHED + 8, NEW)]
+    machine.unwatch_physical_range(WATCHED, WATCHED + 64)
+    assert not machine.bus.watches(WATCHED, 64)

@@ -30,7 +30,9 @@ int uvmcopy(pagetable_t old, pagetable_t new, uint64 sz) {
     if (flags & PTE_W) {   // only writable pages become COW; text stays read-only
 #endif
       flags = (flags & ~PTE_W) | PTE_COW;
+#ifndef BUG_PARENT_LEFT_WRITABLE   // BUG: only the child's PTE is write-protected
       *pte = PA2PTE(pa) | flags;
+#endif
     }
     if (mappages(new, va, PGSIZE, pa, flags) != 0)
       goto fail;
@@ -54,8 +56,13 @@ int cowfault(pagetable_t pagetable, uint64 va) {
     return -1;
 #endif
   pte_t *pte = walk(pagetable, va, 0);
+#ifdef BUG_NO_COW_CHECK   // BUG: any present user page counts as COW, text included
+  if (pte == 0 || (*pte & (PTE_V | PTE_U)) != (PTE_V | PTE_U))
+    return -1;
+#else
   if (pte == 0 || (*pte & (PTE_V | PTE_U | PTE_COW)) != (PTE_V | PTE_U | PTE_COW))
     return -1;
+#endif
   uint64 pa = PTE2PA(*pte);
   uint flags = (PTE_FLAGS(*pte) | PTE_W) & ~PTE_COW;
 

@@ -54,7 +54,9 @@ void *kalloc(void) {
   if (r) {
     kmem.freelist = r->next;
     kmem.nfree--;
+#ifndef BUG_KALLOC_NO_COUNT   // BUG: the new frame keeps count 0, as if still free
     refcnt[FRAME(r)] = 1;
+#endif
   }
   release(&kmem.lock);
   return r;
@@ -66,7 +68,12 @@ void kfree(void *pa) {
   acquire(&kmem.lock);
   if (refcnt[FRAME(pa)] <= 0)
     panic("kfree: frame is already free");
+#ifdef BUG_KFREE_IGNORES_COUNT   // BUG: every kfree frees, however many PTEs still map it
+  refcnt[FRAME(pa)] = 0;
+  if (1) {
+#else
   if (--refcnt[FRAME(pa)] == 0) {
+#endif
     struct run *r = pa;
     r->next = kmem.freelist;
     kmem.freelist = r;

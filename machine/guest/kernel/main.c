@@ -18,6 +18,16 @@ static const char *variant =
   " [bug zoo: no-maxva-check]"
 #elif defined(BUG_OOM_PANICS)
   " [bug zoo: oom-panics]"
+#elif defined(BUG_COPYOUT_STALE_PA)
+  " [bug zoo: copyout-stale-pa]"
+#elif defined(BUG_PARENT_LEFT_WRITABLE)
+  " [bug zoo: parent-left-writable]"
+#elif defined(BUG_KALLOC_NO_COUNT)
+  " [bug zoo: kalloc-no-count]"
+#elif defined(BUG_KFREE_IGNORES_COUNT)
+  " [bug zoo: kfree-ignores-count]"
+#elif defined(BUG_NO_COW_CHECK)
+  " [bug zoo: no-cow-check]"
 #else
   ""
 #endif

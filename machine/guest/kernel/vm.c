@@ -168,16 +168,22 @@ int copyout(pagetable_t pagetable, uint64 dstva, char *src, uint64 len) {
     pte_t *pte = walk(pagetable, va0, 0);
     if (pte == 0 || (*pte & (PTE_V | PTE_U)) != (PTE_V | PTE_U))
       return -1;
+#ifdef BUG_COPYOUT_STALE_PA
+    uint64 pa0 = PTE2PA(*pte);   // BUG: looked up before the COW copy, used after it
+#endif
 #ifndef BUG_COPYOUT_IGNORES_COW
     if ((*pte & PTE_COW) && cowfault(pagetable, va0) != 0)
       return -1;
     if ((*pte & PTE_W) == 0)
       return -1;
 #endif
+#ifndef BUG_COPYOUT_STALE_PA
+    uint64 pa0 = PTE2PA(*pte);   // after the copy: this process's own frame
+#endif
     uint64 n = PGSIZE - (dstva - va0);
     if (n > len)
       n = len;
-    memmove((char *)(PTE2PA(*pte) + (dstva - va0)), src, n);
+    memmove((char *)(pa0 + (dstva - va0)), src, n);
     len -= n;
     src += n;
     dstva = va0 + PGSIZE;

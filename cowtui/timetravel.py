@@ -1,0 +1,310 @@
+"""Time travel for a session: step back, run back to the previous fault,
+fork, mode switch or breakpoint, back to the last change of a PTE, a frame's
+refcount or any watched physical address, and go to any instruction.
+
+The machine goes back with machine/checkpoints.py. What was learnt from the
+machine's events (the tracker's processes, page tables and open faults, the
+session's script position and trace, the PTE histories, ...) must be what it
+was at the moment gone to, so each checkpoint also keeps a copy of those
+observers' state; going to instruction N restores checkpoint k <= N, machine
+and observers together, then replays k..N with every event on, exactly as
+the run that first got there. Event logs (lists of events only ever
+appended) are not copied: they are cut back to the checkpoint's instruction.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from array import array
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from machine.checkpoints import DEFAULT_EVERY, Checkpoints
+from machine.events import TrapReturn, TrapTaken
+from machine.introspect.events import PageFault, ProcessForked, Violation
+from machine.store_log import LoggedStore, StoreLog
+
+from .history import PteHistory
+from .session import Session
+
+_THREAD_TYPES = (threading.Event, threading.Condition, type(threading.Lock()),
+                 type(threading.RLock()))
+MOMENT_KINDS = {"fault": PageFault, "fork": ProcessForked, "violation": Violation}
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """Where a move in time ended, in words for the status bar."""
+
+    icount: int
+    message: str
+    store: LoggedStore | None = None   # 'back to the last change': the store gone to
+
+
+class TimeTravelError(ValueError):
+    """A move that cannot be made (nothing earlier, before the first checkpoint)."""
+
+
+def _trim(log: Any, icount: int) -> None:
+    """Cut an event log (a list of events, or a dict of such lists) back to
+    the events before ``icount``."""
+    if isinstance(log, dict):
+        for key in list(log):
+            _trim(log[key], icount)
+            if not log[key]:
+                del log[key]
+        return
+    keep = len(log)
+    while keep and log[keep - 1].icount >= icount:
+        keep -= 1
+    del log[keep:]
+
+
+class TimeTravel:
+    def __init__(self, session: Session, history: PteHistory | None = None,
+                 every: int = DEFAULT_EVERY, observers: Iterable[object] = (),
+                 pinned: Iterable[object] = ()) -> None:
+        """``observers``: more objects whose state follows time (the app's
+        runner); ``pinned``: objects they refer to that are no state."""
+        self.session = session
+        self.machine = session.machine
+        self.history = history
+        self.stores = StoreLog(self.machine)
+        self._switches = array("Q")   # instructions where the privilege mode changed
+        self.machine.events.subscribe(TrapTaken, self._on_switch)
+        self.machine.events.subscribe(TrapReturn, self._on_switch)
+        self._observers: list[object] = [session, session.tracker, session.view,
+                                          session.cow_bits, *observers]
+        self._logs: list[tuple[object, str]] = [(session, "trace"),
+                                                (session.tracker, "violations")]
+        # Not state of a moment: the PTEs changed since the last stop (a jump
+        # starts that afresh).
+        self._skipped: set[tuple[int, str]] = set()
+        if history is not None:
+            self._observers.append(history)
+            self._logs.append((history, "_by_pte"))
+            self._skipped.add((id(history), "_changed"))
+        m = self.machine
+        # Shared, not copied: the machine and what it is wired to, the observers
+        # themselves (they refer to each other), and their threads' locks and events.
+        wiring = [value for owner in self._observers for value in vars(owner).values()
+                  if isinstance(value, _THREAD_TYPES)]
+        self._pinned = [self, m, m.events, m.bus, m.kernel, m.hart, session.scenario,
+                        *self._observers, *wiring, *pinned]
+        self.replaying = False
+        self.checkpoints = Checkpoints(m, every)
+        self.checkpoints.points[0].extra = self._capture_observers()
+        self.checkpoints.on_capture = self._attach
+        session.timetravel = self
+
+    # --- what follows time besides the machine ------------------------------------
+    def _on_switch(self, event: TrapTaken | TrapReturn) -> None:
+        if event.from_privilege != event.to_privilege:
+            self._switches.append(event.icount)
+
+    def _memo(self) -> dict[int, Any]:
+        return {id(o): o for o in self._pinned}
+
+    def _capture_observers(self) -> dict[str, Any]:
+        logs = {(id(owner), name) for owner, name in self._logs} | self._skipped
+        states = []
+        memo = self._memo()
+        for owner in self._observers:
+            fields = {name: value for name, value in vars(owner).items()
+                      if (id(owner), name) not in logs}
+            states.append(copy.deepcopy(fields, memo))
+        bus = self.machine.bus
+        return {"observers": states, "watched_pages": set(bus.watched_pages),
+                "partial_watches": {p: list(r) for p, r in bus.partial_watches.items()}}
+
+    def _attach(self, point) -> None:
+        point.extra = self._capture_observers()
+
+    def _restore_observers(self, saved: dict[str, Any], icount: int) -> None:
+        memo = self._memo()
+        for owner, fields in zip(self._observers, saved["observers"], strict=True):
+            vars(owner).update(copy.deepcopy(fields, memo))
+        for owner, name in self._logs:
+            _trim(getattr(owner, name), icount)
+        bus = self.machine.bus
+        bus.watched_pages = set(saved["watched_pages"])
+        bus.partial_watches = {p: list(r) for p, r in saved["partial_watches"].items()}
+        bus.watch_generation += 1   # engines re-read what is watched
+        bus.range_generation += 1
+        for hook in bus.watch_changed_hooks:
+            hook()
+        self.stores.forget_from(icount)
+        keep = len(self._switches)
+        while keep and self._switches[keep - 1] >= icount:
+            keep -= 1
+        del self._switches[keep:]
+
+    # --- forward ---------------------------------------------------------------------
+    def after_run(self) -> None:
+        """Called after every slice the session runs: a checkpoint if one is due."""
+        if not self.replaying:
+            self.checkpoints.maybe_capture()
+
+    def due_in(self) -> int:
+        """Instructions until the next checkpoint is due (at least 1)."""
+        return max(1, self.checkpoints.points[-1].icount + self.checkpoints.every
+                   - self.machine.icount)
+
+    def _run(self, budget: int):
+        return self.session.run(max_instructions=budget)
+
+    # --- moves --------------------------------------------------------------------------
+    def go_to(self, target: int, why: str | None = None) -> Arrival:
+        """Every view as it was at instruction ``target`` (ahead: run there)."""
+        if target < self.checkpoints.points[0].icount:
+            raise TimeTravelError(f"#{target:,} is before the first checkpoint "
+                                  f"(#{self.checkpoints.points[0].icount:,})")
+        if target < self.machine.icount:
+            index = self.checkpoints.index_at_or_before(target)
+            point = self.checkpoints.points[index]
+            self.checkpoints.restore(index)
+            self._restore_observers(point.extra, point.icount)
+        self.replaying = True
+        try:
+            end = self.checkpoints.run_to(target, self._run)
+        finally:
+            self.replaying = False
+        here = self.machine.icount
+        message = why or f"at #{here:,}"
+        if end in ("exit", "reset", "idle") and here < target:
+            message += f" (the run {'idles' if end == 'idle' else 'ends'} at #{here:,})"
+        return Arrival(here, message)
+
+    def step_back(self) -> Arrival:
+        now = self.machine.icount
+        if now <= self.checkpoints.points[0].icount:
+            raise TimeTravelError("at the first instruction time travel has kept")
+        return self.go_to(now - 1, f"stepped back to #{now - 1:,}")
+
+    def _last_before(self, kind: str, now: int) -> Any:
+        wanted = MOMENT_KINDS[kind]
+        for event in reversed(self.session.trace):
+            if isinstance(event, wanted) and event.icount + 1 < now:
+                return event
+        return None
+
+    def back_to(self, kind: str) -> Arrival:
+        """Run back to the previous 'fault', 'fork', 'violation', 'mode' switch
+        or 'breakpoint'. As the forward goals stop after the instruction that
+        reached them, so does this: at a fault, the trap has been taken."""
+        now = self.machine.icount
+        if kind == "mode":
+            switches = [i for i in self._switches if i + 1 < now]
+            if not switches:
+                raise TimeTravelError("no mode switch before this instruction")
+            return self.go_to(switches[-1] + 1, f"back at the mode switch at #{switches[-1]:,}")
+        if kind == "breakpoint":
+            return self._back_to_breakpoint(now)
+        event = self._last_before(kind, now)
+        if event is None:
+            raise TimeTravelError(f"no {kind} before this instruction")
+        return self.go_to_event(event)
+
+    def go_to_event(self, event: Any) -> Arrival:
+        """Where a run forward stops for this event: after its instruction."""
+        return self.go_to(event.icount + 1, f"at the {type(event).__name__} of "
+                          f"#{event.icount:,}: " + describe(event))
+
+    def _back_to_breakpoint(self, now: int) -> Arrival:
+        """Breakpoint hits are not logged: replay the stretches between
+        checkpoints, newest first, noting where the run stopped at one."""
+        if not self.machine.hart.breakpoints:
+            raise TimeTravelError("no breakpoints are set")
+        points = self.checkpoints.points
+        index = self.checkpoints.index_at_or_before(now - 1)
+        while index >= 0:
+            start = points[index].icount
+            hits = self._hits_between(index, now)
+            if hits:
+                self.go_to(hits[-1])
+                return Arrival(hits[-1], f"back at the breakpoint at #{hits[-1]:,}: "
+                               + self.where(self.machine.pc))
+            now, index = start, index - 1
+        raise TimeTravelError("no breakpoint was hit before this instruction")
+
+    def _hits_between(self, index: int, end: int) -> list[int]:
+        point = self.checkpoints.points[index]
+        self.checkpoints.restore(index)
+        self._restore_observers(point.extra, point.icount)
+        hits = []
+        self.replaying = True
+        try:
+            while self.machine.icount < end:
+                result = self.session.run(max_instructions=end - self.machine.icount)
+                if result.reason == "breakpoint" and self.machine.icount < end:
+                    hits.append(self.machine.icount)
+                elif result.reason in ("exit", "reset", "idle"):
+                    break
+        finally:
+            self.replaying = False
+        return hits
+
+    # --- back to the last change ------------------------------------------------------------
+    # "The last change" is the store that made the state seen now: if it is the
+    # instruction just executed, the move stays here and names it.
+    def _to_store(self, store: LoggedStore | None, what: str) -> Arrival:
+        if store is None:
+            raise TimeTravelError(f"no change of {what} was seen before this instruction")
+        arrival = self.go_to(store.icount + 1)
+        return Arrival(arrival.icount, f"{what} was changed at #{store.icount:,} by "
+                       f"{self.where(store.pc)}: {store.old:#x} -> {store.new:#x}", store)
+
+    def last_change_of_address(self, start: int, end: int | None = None) -> Arrival:
+        """Back to just after the last store into physical bytes [start, end)."""
+        end = start + 1 if end is None else end
+        store = self.stores.last_change(start, end, self.machine.icount)
+        return self._to_store(store, f"physical {start:#x}")
+
+    def last_change_of_pte(self, pid: int, va: int) -> Arrival:
+        if self.history is None:
+            raise TimeTravelError("no PTE history is kept")
+        now = self.machine.icount   # (a store at now - 1 made the state seen now)
+        changes = [e for e in self.history.of(pid, va) if e.icount < now]
+        if not changes:
+            raise TimeTravelError(f"no change of pid {pid}'s PTE for {va:#x} before this "
+                                  "instruction")
+        address = changes[-1].pte_address
+        store = self.stores.last_change(address, address + 8, now)
+        return self._to_store(store, f"pid {pid}'s PTE for {va:#x}")
+
+    def last_change_of_refcount(self, frame: int) -> Arrival:
+        array_ = self.session.view.refcounts
+        address = array_.address_of(frame) if array_ is not None else None
+        if address is None:
+            raise TimeTravelError(f"frame {frame:#x} has no refcount this kernel shows")
+        store = self.stores.last_change(address, address + array_.element_size,
+                                        self.machine.icount)
+        return self._to_store(store, f"frame {frame:#x}'s refcount")
+
+    def where(self, pc: int) -> str:
+        """pc, symbol and source line of an instruction, for messages."""
+        m = self.machine
+        text = f"{pc:#x}"
+        symbol = m.symbol_at(pc)
+        if symbol:
+            text += f" {symbol}"
+        source = m.source_line(pc)
+        if source:
+            text += f" ({source[0].rsplit('/', 1)[-1]}:{source[1]})"
+        return text
+
+    # --- cost -------------------------------------------------------------------------------
+    def memory_bytes(self) -> int:
+        return self.checkpoints.memory_bytes() + self.stores.memory_bytes()
+
+
+def describe(event: Any) -> str:
+    if isinstance(event, PageFault):
+        return f"pid {event.pid} va {event.stval:#x} at pc {event.sepc:#x}"
+    if isinstance(event, ProcessForked):
+        return f"pid {event.parent} -> pid {event.child} ({event.name})"
+    if isinstance(event, Violation):
+        return f"[{event.rule}] {event.message}"
+    return type(event).__name__
