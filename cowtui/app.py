@@ -37,6 +37,7 @@ from .export import export_all
 from .history import PteHistory
 from .layout import (
     HORIZONTAL_BREAKPOINTS,
+    MEDIUM,
     PANE_BY_ID,
     PANES,
     VERTICAL_BREAKPOINTS,
@@ -131,7 +132,9 @@ class CowtuiApp(TimeTravelActions, App):
                   tooltip=f"Show and focus the {pane.title.lower()} pane",
                   id=f"cowtui.pane-{pane.id}") for pane in PANES),
         _key("escape", "dismiss_banner", "Dismiss", "Hide the violation banner", show=False),
-        *TIME_TRAVEL_BINDINGS,   # the backward pairs of the keys above (timetravel_app.py)
+        # the backward pairs of the keys above (timetravel_app.py); of them only 'Back'
+        # in the footer, which must fit 80 columns
+        *(replace(b, show=b.action == "step_back") for b in TIME_TRAVEL_BINDINGS),
         _key("question_mark", "help", "Help", "Every key, one line each"),
         _key("q", "quit", "Quit", "Quit cowtui (also ctrl+q)"),
     ]
@@ -188,7 +191,7 @@ class CowtuiApp(TimeTravelActions, App):
                 yield CpuView(id="cpu", classes="pane")
                 yield ConsoleView(id="console", classes="pane")
         yield StatusBar(id="status")
-        yield Footer(show_command_palette=False)
+        yield Footer(show_command_palette=False, id="footer")
 
     def on_mount(self) -> None:
         for pane in PANES:
@@ -244,6 +247,8 @@ class CowtuiApp(TimeTravelActions, App):
     def on_resize(self, event: events.Resize) -> None:
         message = too_small(event.size.width, event.size.height)
         self.query_one("#too-small", Static).update(message or "")
+        # below the medium layout the footer's keys lose their padding to fit
+        self.query_one("#footer", Footer).compact = event.size.width < MEDIUM
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
@@ -577,9 +582,12 @@ class CowtuiApp(TimeTravelActions, App):
 
     def action_help(self) -> None:
         app_keys = [b for b in self.BINDINGS if isinstance(b, Binding)]
+        back = {b.action for b in TIME_TRAVEL_BINDINGS}
         self.push_screen(HelpScreen([
             ("Running and stepping", [b for b in app_keys if b.action in RUN_ACTIONS]),
-            ("Looking, and the rest", [b for b in app_keys if b.action not in RUN_ACTIONS]),
+            ("Back in time", [b for b in app_keys if b.action in back]),
+            ("Looking, and the rest", [b for b in app_keys
+                                       if b.action not in RUN_ACTIONS and b.action not in back]),
             ("In the console (6)", list(ConsoleView.HELP_BINDINGS)),
             ("In the COW view (v)", [b for b in CowScreen.BINDINGS if isinstance(b, Binding)]),
             ("In the PTE inspector", [b for b in PteInspector.BINDINGS

@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 KEY_NAMES = {"question_mark": "?", "space": "space", "escape": "Esc", "ctrl+c": "ctrl+c",
-             "ctrl+q": "ctrl+q", "enter": "Enter", "delete": "Del"}
+             "ctrl+q": "ctrl+q", "enter": "Enter", "delete": "Del", "number_sign": "#"}
 
 
 def key_name(key: str) -> str:

@@ -302,7 +302,7 @@ async def test_every_key_has_an_id_and_is_in_the_footer_and_palette():
             assert b.id and b.id.startswith("cowtui."), b.key
             assert b.description and b.tooltip, b.key
         footer = {k.key for k in app.query("FooterKey")}
-        assert footer == {"s", "n", "o", "f", "c", "ctrl+c", "b", "question_mark", "q"}
+        assert footer == {"s", "n", "o", "f", "c", "ctrl+c", "ctrl+s", "v", "question_mark", "q"}
         palette = [command.title for command in app.get_system_commands(app.screen)]
         for title in ("Step (s)", "Over (n)", "Out (o)", "To mode switch (S)", "Fault (f)",
                       "To resolved (r)", "To fork (k)", "Continue (c)", "Pause (ctrl+c)",
