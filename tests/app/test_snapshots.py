@@ -54,3 +54,20 @@ def test_violation_banner(snap_compare):
 
     assert snap_compare(make_app("bug-text-becomes-writable"), terminal_size=SIZE,
                         run_before=run_before)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_cow_view_after_the_copy(snap_compare, size):
+    """The child's pages beside its parent's once the first COW fault copied
+    one: the copied page, the shared ones, and the two frames' bytes."""
+    async def run_before(pilot) -> None:
+        for key in "frS":                # to the fault, its copy, the child's store
+            await pilot.press(key)
+            await finish_run(pilot)
+        await pilot.press("v")
+        screen = pilot.app.screen
+        table = screen.query_one("DataTable")
+        table.move_cursor(row=[r.va for r in screen.rows].index(0x3000))
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=size, run_before=run_before)
