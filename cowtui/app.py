@@ -30,6 +30,7 @@ from machine.elf import ElfImage
 from machine.introspect.events import Violation
 from machine.introspect.pte import pte_frame
 from machine.isa.disasm import disassemble
+from machine.mmu import is_canonical_sv39
 
 from .breakpoints import Breakpoints
 from .coverage import Gap, rules_off
@@ -169,6 +170,7 @@ class CowtuiApp(TimeTravelActions, App):
         self.problems_notice = ""       # what KernelView could not find, as told on start
         self.gaps_told: list[Gap] = []  # what this run cannot check, each told once
         self.shown_pane = "page-table"  # the one pane on screen in the narrow layout
+        self._exporting = False         # an export's screenshot is being taken
         self.gdb_link = None
         if gdb is not None:
             from .gdbstub.app_link import GdbAppLink
@@ -321,8 +323,9 @@ class CowtuiApp(TimeTravelActions, App):
                         if p.pid == snap.current_pid), None)
         if self.gdb_link is not None:
             detail = f"{self.gdb_link.status}  {detail}"
-        mips = None if self.stable or not self.running and self.runner.mips is None \
-            else self.runner.mips
+        # MIPS is wall-clock: only while running, never in tests or exported screenshots
+        mips = self.runner.mips if self.running and not self.stable and not self._exporting \
+            else None
         self.query_one(StatusBar).show(snap.icount, state, detail, mips, process,
                                        self.session.scenario.name, rules_off(self.gaps_told))
 
@@ -612,8 +615,16 @@ class CowtuiApp(TimeTravelActions, App):
                                 "(e.g. 0x1000 or 0x1000 4)"), done)
 
     def go_to(self, pid: int | None, va: int) -> bool:
+        if not is_canonical_sv39(va):
+            self.notify(f"{va:#x} is not a valid Sv39 address (bits 63-39 must copy bit 38)",
+                        severity="warning", timeout=4)
+            return False
         space = self.view_state.spaces.get(pid) if self.view_state and pid is not None else None
-        row = space.leaf(va) if space else None
+        if space is None:
+            self.notify(f"no process with pid {pid}" if pid is not None else "no process yet",
+                        severity="warning", timeout=4)
+            return False
+        row = space.leaf(va)
         if row is None:
             self.notify(f"va {va:#x} is not mapped in pid {pid}", severity="warning", timeout=4)
             return False
@@ -656,13 +667,25 @@ class CowtuiApp(TimeTravelActions, App):
 
         self.push_screen(PteInspector(details), done)
 
+    def _export_screenshot(self, name: str, directory: str) -> str:
+        """The screen as an SVG without wall-clock figures: the same state
+        exports the same file."""
+        self._exporting = True
+        self.clear_notifications()    # toasts come and go: not part of the state
+        try:
+            self.show_status()
+            return self.save_screenshot(name, directory)
+        finally:
+            self._exporting = False
+            self.show_status()
+
     def action_export(self) -> None:
         def done(text: str | None) -> None:
             if text is None:
                 return
             try:
                 paths = export_all(self.session, Path(text or "."), self.selected_pid,
-                                   lambda name, path: self.save_screenshot(name, path))
+                                   self._export_screenshot)
             except OSError as error:
                 self.notify(f"export failed: {error}", severity="error", timeout=6)
                 return

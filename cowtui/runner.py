@@ -108,7 +108,7 @@ class Runner:
         if goal.kind == "resolve":
             def resolved(e: FaultResolved) -> None:
                 if goal.fault_icount is None or e.fault_icount == goal.fault_icount:
-                    self._reach(f"fault at #{e.fault_icount} resolved: {e.outcome}")
+                    self._reach(f"fault at #{e.fault_icount:,} resolved: {e.outcome}")
             return [(FaultResolved, resolved)]
         if goal.kind == "fork":
             return [(ProcessForked, lambda e: self._reach(
@@ -145,7 +145,7 @@ class Runner:
         with self.session.lock:  # a gdb stub may be running the machine (one slice)
             result = self.machine.step()
         stop = self._classify(result.reason)
-        return stop or Stop("step", f"stepped to #{self.machine.icount}")
+        return stop or Stop("step", f"stepped to #{self.machine.icount:,}")
 
     def run(self, goal: Goal, publish: Callable[[bool], None],
             cancelled: Callable[[], bool]) -> Stop:
@@ -207,7 +207,7 @@ class Runner:
         rate_start, rate_count = last_publish, machine.icount
         while True:
             if self._pause.is_set():
-                return Stop("paused", f"paused at #{machine.icount}")
+                return Stop("paused", f"paused at #{machine.icount:,}")
             if cancelled():
                 return Stop("cancelled", "cancelled")
             # The scenario's 'stop: {at: N}' is the one place a scenario ends an app run
@@ -266,7 +266,7 @@ class Runner:
                 return None         # a deeper call passing by: run on
             return Stop("breakpoint", f"breakpoint at {where}")
         if reason == "paused":
-            return Stop("paused", f"paused at #{machine.icount}")
+            return Stop("paused", f"paused at #{machine.icount:,}")
         if reason in ("exit", "reset"):
             status = machine.exit_status
             return Stop(reason, "the guest powered off" + (f" (status {status})"

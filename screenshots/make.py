@@ -1,5 +1,7 @@
 """Regenerate the SVG screenshots of cowtui in this folder.
 
+  cow-view.svg           the COW view (v): the child's pages beside its parent's once its
+                         first COW fault copied one, and the two frames' bytes (README's main)
   main.svg               the default scenario stopped at its first COW fault (key f)
   pte-inspector.svg      the PTE inspector on a page the parent shares with its child
   violation-banner.svg   a bug-zoo kernel (text-becomes-writable) caught by cow-on-readonly
@@ -48,6 +50,16 @@ async def main_screen(pilot) -> None:
     await finish(pilot)
 
 
+async def cow_view(pilot) -> None:
+    for key in "frS":              # to the fault, its copy, the child's store into the copy
+        await pilot.press(key)
+        await finish(pilot)
+    await pilot.press("v")
+    screen = pilot.app.screen
+    screen.query_one("DataTable").move_cursor(row=[r.va for r in screen.rows].index(0x3000))
+    await pilot.pause()
+
+
 async def inspector(pilot) -> None:
     await main_screen(pilot)
     pilot.app.inspect(3, 0x3000)
@@ -66,12 +78,13 @@ async def heat_map_mid_run(pilot) -> None:
     # guest runs) until the children are copying pages.
     while app.session.machine.icount < 1_560_000:
         await asyncio.sleep(0.01)
-    while app.snapshot is None or not app.snapshot.running or \
-            app.snapshot.icount < 1_560_000:
+    while app.view_state is None or not app.view_state.running or \
+            app.view_state.icount < 1_560_000:
         await asyncio.sleep(0.01)
 
 
 async def main() -> None:
+    await shoot(app_on("default"), "cow-view", cow_view)
     await shoot(app_on("default"), "main", main_screen)
     await shoot(app_on("default"), "pte-inspector", inspector)
     await shoot(app_on("bug-text-becomes-writable"), "violation-banner", banner)

@@ -102,7 +102,7 @@ async def test_fault_resolve_inspect_and_run_until_the_pte_changes():
         change = d.history[-1]
         assert change.new == d.pte and has_cow(change.old) and not change.old & PTE_W
         history = history_of(inspector)
-        assert f"#{change.icount:<10,}" in history and f"pc {change.pc:#x}" in history
+        assert f"#{change.icount:<14,}" in history and f"pc {change.pc:#012x}" in history
         assert change.where.split("+")[0] in history and change.source in history
         assert "VR--U-AD COW" in history and "VRW-U-AD" in history
         await pilot.press("escape")

@@ -1,0 +1,81 @@
+"""The issue's "Smaller" list, driven by keys: 'g' on a missing pid or a
+non-Sv39 address, 'e' into a missing directory, exports without wall-clock
+figures, aligned PTE-history columns, one instruction-count format."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cowtui.app import CowtuiApp
+from cowtui.scenario import BUNDLED_DIR, load_scenario
+from cowtui.session import Session
+from cowtui.widgets.pte_inspector import change_text
+from cowtui.widgets.status_bar import StatusBar
+
+from .conftest import APP_TEST_ENGINE, finish_run, make_app
+
+
+def messages(app) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+async def test_goto_says_which_pid_is_missing_and_what_is_not_sv39():
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f")
+        await finish_run(pilot)
+        await pilot.press("g", *"0x1000 99", "enter")
+        await pilot.pause()
+        assert "no process with pid 99" in messages(app)
+        await pilot.press("g", *"0xffff000000000000ffff", "enter")     # 80 bits
+        await pilot.pause()
+        assert any("is not a valid Sv39 address" in m for m in messages(app))
+        await pilot.press("g", *"0x4000000000", "enter")              # bit 38 not copied
+        await pilot.pause()
+        assert any(m.startswith("0x4000000000 is not a valid Sv39") for m in messages(app))
+        await pilot.press("g", *"0x3000 3", "enter")                  # still works
+        await pilot.pause()
+        assert app.selected_pid == 3
+
+
+async def test_export_refuses_a_missing_directory_and_repeats_itself_exactly(tmp_path):
+    scenario = load_scenario(BUNDLED_DIR / "default.yaml")
+    scenario.engine = APP_TEST_ENGINE
+    app = CowtuiApp(Session(scenario))      # not stable: MIPS is on screen while running
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f")
+        await finish_run(pilot)
+        assert app.runner.mips is not None
+        missing = tmp_path / "no" / "such"
+        await pilot.press("e", "backspace", *str(missing), "enter")
+        await pilot.pause()
+        assert f"export failed: no such directory: {missing}" in messages(app)
+        assert not (tmp_path / "no").exists()
+        svgs = []
+        for name in ("one", "two"):
+            (tmp_path / name).mkdir()
+            await pilot.press("e", "backspace", *str(tmp_path / name), "enter")
+            await pilot.pause()
+            svgs.append(next((tmp_path / name).glob("*.svg")).read_text())
+        assert svgs[0] == svgs[1]
+        assert "--&#160;MIPS" in svgs[0] or "-- MIPS" in svgs[0]
+        assert f"#{app.session.machine.icount:,}" in app.query_one(StatusBar).plain()   # commas
+
+
+@dataclass
+class Change:
+    icount: int
+    pc: int
+    where: str
+    old: int
+    new: int
+    source: str
+
+
+def test_pte_history_columns_line_up_at_ten_and_more_digits():
+    lines = [change_text(Change(n, pc, where, 0x1f, 0x11f, "kernel/vm.c:1"), 8).plain
+             for n, pc, where in ((7, 0x1a, "?"), (8_270_726_867, 0x80001234, "uvmcopy+0x2c"),
+                                  (99_270_726_867, 0x3ffffff000,
+                                   "trampoline+0x1c (uservec) and on"))]
+    for column in ("pc ", "->", "kernel/vm.c"):
+        assert len({line.index(column) for line in lines}) == 1, (column, lines)
