@@ -4,15 +4,20 @@ The glyph says what the frame is (free, kernel image, page table, user page,
 kernel-allocated); its background is the frame's refcount. Only visible rows
 are rendered (Line API). In compact mode runs of rows that are all free fold
 into one line, so 128 MiB (32768 frames) fits a pane and the frames that
-matter stay together. Hover or click a cell to see that frame.
+matter stay together. Hover or click a cell to see that frame, or move a
+cursor with the arrow keys ([ and ] jump to the previous / next shared
+frame) and press Enter to choose it.
 """
 
 from __future__ import annotations
 
 from rich.segment import Segment
 from rich.style import Style
+from typing import ClassVar
+
 from textual import events
-from textual.geometry import Size
+from textual.binding import Binding, BindingType
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -53,6 +58,18 @@ LEGEND = (("free", "."), ("kernel", "#"), ("page table", "P"), ("user", "u"),
 
 class FrameGrid(BaseStyled, ScrollView, can_focus=True):
     compact: reactive[bool] = reactive(True)
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("left", "move(-1, 0)", "Previous frame", show=False, id="frames.left"),
+        Binding("right", "move(1, 0)", "Next frame", show=False, id="frames.right"),
+        Binding("up", "move(0, -1)", "Frame above", show=False, id="frames.up"),
+        Binding("down", "move(0, 1)", "Frame below", show=False, id="frames.down"),
+        Binding("right_square_bracket", "shared(1)", "Next shared",
+                tooltip="The next frame with a refcount above 1", id="frames.next-shared"),
+        Binding("left_square_bracket", "shared(-1)", "Previous shared",
+                tooltip="The previous frame with a refcount above 1", id="frames.prev-shared"),
+        Binding("enter", "choose_cursor", "Choose",
+                tooltip="Show the frame's PTE in the page table", id="frames.choose"),
+    ]
 
     class Pointed(Message):
         """The mouse is over a frame (clicked: the user chose it)."""
@@ -201,6 +218,56 @@ class FrameGrid(BaseStyled, ScrollView, can_focus=True):
     def choose(self, frame: int | None) -> None:
         self.chosen = self.frames.index(frame) if self.frames and frame is not None else None
         self.refresh()
+
+    # --- the keyboard cursor (self.chosen) ------------------------------------------------
+    def _cursor(self) -> int:
+        return self.chosen if self.chosen is not None else 0
+
+    def _put_cursor(self, index: int) -> None:
+        if self.frames is None:
+            return
+        self.chosen = index
+        row = self.row_of(self.frames.base + (index << 12))
+        if row is not None:
+            column = LABEL + index - self.rows[row][1]
+            self.scroll_to_region(Region(column, row, 1, 1), animate=False, immediate=True)
+        self.refresh()
+        self.post_message(self.Pointed(self.frames.base + (index << 12), False))
+
+    def action_move(self, dx: int, dy: int) -> None:
+        if self.frames is None or not self.frames.kinds:
+            return
+        index = self._cursor()
+        if dy:     # the same column in the next row that shows frames (gaps skipped)
+            row = self.row_of(self.frames.base + (index << 12)) or 0
+            column = index - self.rows[row][1]
+            row += dy
+            while 0 <= row < len(self.rows) and self.rows[row][0] != "frames":
+                row += dy
+            if not 0 <= row < len(self.rows):
+                return
+            _, first, count = self.rows[row]
+            index = first + min(column, count - 1)
+        else:
+            index = max(0, min(len(self.frames.kinds) - 1, index + dx))
+        self._put_cursor(index)
+
+    def action_shared(self, direction: int) -> None:
+        if self.frames is None:
+            return
+        counts, kinds, n = self.frames.counts, self.frames.kinds, len(self.frames.kinds)
+        index = self._cursor() + direction
+        while 0 <= index < n:
+            if kinds[index] != FREE and 1 < counts[index] < 0x80:
+                self._put_cursor(index)
+                return
+            index += direction
+        self.notify("no shared frame " + ("after" if direction > 0 else "before") + " this one",
+                    timeout=3)
+
+    def action_choose_cursor(self) -> None:
+        if self.frames is not None and self.chosen is not None:
+            self.post_message(self.Pointed(self.frames.base + (self.chosen << 12), True))
 
     def on_mouse_move(self, event: events.MouseMove) -> None:
         offset = event.get_content_offset(self)
