@@ -406,6 +406,8 @@ class CowtuiApp(TimeTravelActions, App):
 
     def on_run_ended(self, event: RunEnded) -> None:
         self.running = False
+        if not self.screen_stack or not self.screen_stack[0].query(ProcessTable):
+            return      # the app is closing: its panes are gone already
         stop, goal, self.goal = event.stop, self.goal, None
         if goal is not None and goal.kind != "continue" and stop.reason != "goal":
             # the goal was not reached: say so first, then why the run ended

@@ -11,10 +11,10 @@ frame) and press Enter to choose it.
 
 from __future__ import annotations
 
-from rich.segment import Segment
-from rich.style import Style
 from typing import ClassVar
 
+from rich.segment import Segment
+from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.geometry import Region, Size

@@ -43,7 +43,7 @@ async def test_arrow_keys_and_brackets_walk_the_frames(size):
         await pilot.press("left_square_bracket")       # none before the first
         assert grid.chosen == shared[0]
         assert any("no shared frame before" in n.message for n in app._notifications)
-        pid, va, _ = frames.mappings[frame][0]
+        _, va, _ = frames.mappings[frame][0]
         await pilot.press("enter")                     # its PTE in the page table
         await pilot.pause()
         assert app.query_one(PteList).highlighted_option.id == option_id(app.selected_pid, va)
