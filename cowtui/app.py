@@ -595,6 +595,8 @@ class CowtuiApp(TimeTravelActions, App):
                                        if b.action not in RUN_ACTIONS and b.action not in back]),
             ("In the console (6)", list(ConsoleView.HELP_BINDINGS)),
             ("In the COW view (v)", [b for b in CowScreen.BINDINGS if isinstance(b, Binding)]),
+            ("In the frames heat map (4)", [b for b in FrameGrid.BINDINGS
+                                            if isinstance(b, Binding)]),
             ("In the PTE inspector", [b for b in PteInspector.BINDINGS
                                       if isinstance(b, Binding)]),
             ("In the breakpoint list (B)", [b for b in BreakpointList.BINDINGS

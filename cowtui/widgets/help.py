@@ -14,7 +14,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 KEY_NAMES = {"question_mark": "?", "space": "space", "escape": "Esc", "ctrl+c": "ctrl+c",
-             "ctrl+q": "ctrl+q", "enter": "Enter", "delete": "Del", "number_sign": "#"}
+             "ctrl+q": "ctrl+q", "enter": "Enter", "delete": "Del", "number_sign": "#",
+             "left_square_bracket": "[", "right_square_bracket": "]", "left": "←",
+             "right": "→", "up": "↑", "down": "↓"}
 
 
 def key_name(key: str) -> str:
