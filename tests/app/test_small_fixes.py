@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from cowtui.app import CowtuiApp
 from cowtui.scenario import BUNDLED_DIR, load_scenario
 from cowtui.session import Session
+from cowtui.widgets.faults import FaultTable
 from cowtui.widgets.pte_inspector import change_text
 from cowtui.widgets.status_bar import StatusBar
+from machine.introspect.events import PageFault
 
 from .conftest import APP_TEST_ENGINE, finish_run, make_app
 
@@ -60,6 +62,10 @@ async def test_export_refuses_a_missing_directory_and_repeats_itself_exactly(tmp
         assert svgs[0] == svgs[1]
         assert "--&#160;MIPS" in svgs[0] or "-- MIPS" in svgs[0]
         assert f"#{app.session.machine.icount:,}" in app.query_one(StatusBar).plain()   # commas
+        fault = app.session.trace[-1] if isinstance(app.session.trace[-1], PageFault) else \
+            next(e for e in reversed(app.session.trace) if isinstance(e, PageFault))
+        faults = app.query_one(FaultTable)
+        assert str(faults.get_row(str(fault.icount))[0]) == f"{fault.icount:,}"   # and here
 
 
 @dataclass
