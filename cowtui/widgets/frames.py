@@ -23,20 +23,17 @@ def legend(owners: Sequence[int] = ()) -> Text:
     text = Text()
     samples = {".": (FREE, 0), "#": (KERNEL, 1), "k": (OTHER, 1), "P": (TABLE, 1),
                "!": (USER_FRAME, 0)}
-    for name, key in LEGEND:
+    for i, (name, key) in enumerate(LEGEND):
         character, style = glyph(*samples[key])
-        text.append(character, Style.parse(style))
-        text.append(f" {name}  ")
-    text.append("\nuser pages of")
+        text.append(("  " if i else "") + character, Style.parse(style))
+        text.append(f" {name}")
+    text.append("\nuser pages of " + ("pid" if owners else "no process yet"))
     for pid in owners[:MAX_OWNERS_SHOWN]:
-        text.append(f" pid {pid} ")
+        text.append(f" {pid} ")
         text.append(*glyph(USER_FRAME, 1, pid))
     if len(owners) > MAX_OWNERS_SHOWN:
         text.append(f" +{len(owners) - MAX_OWNERS_SHOWN}")
-    if not owners:
-        text.append(" no process ")
-        text.append(*glyph(USER_FRAME, 1))
-    text.append("   shared by")
+    text.append("  shared")
     for count in range(2, len(HEAT)):
         text.append(" ")
         text.append(f"{count}{'+' if count == len(HEAT) - 1 else ''}",

@@ -75,7 +75,8 @@ async def test_heat_map_colours_each_process_and_the_legend_fits():
         assert legend.region.height == 2 and legend.content.cell_len <= legend.region.width * 2
         lines = legend.content.plain.splitlines()
         assert all(len(line) <= legend.region.width for line in lines), lines
-        assert all(f"pid {pid} u" in lines[1] for pid in set(owners.values()))
+        assert lines[1].startswith("user pages of pid ")
+        assert all(f" {pid} u" in lines[1] for pid in set(owners.values()))
         await pilot.press("question_mark")      # the heat map's keys are in the help
         text = text_of(app.screen.query_one("#help-table").content, 200)
         assert any(line.split()[:2] == ["]", "Next"] and "refcount above 1" in line
