@@ -25,7 +25,8 @@ def legend(owners: Sequence[int] = ()) -> Text:
                "!": (USER_FRAME, 0)}
     for i, (name, key) in enumerate(LEGEND):
         character, style = glyph(*samples[key])
-        text.append(("  " if i else "") + character, Style.parse(style))
+        text.append("  " if i else "")
+        text.append(character, Style.parse(style))
         text.append(f" {name}")
     text.append("\nuser pages of " + ("pid" if owners else "no process yet"))
     for pid in owners[:MAX_OWNERS_SHOWN]:
