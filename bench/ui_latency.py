@@ -170,6 +170,7 @@ def main() -> None:
     print(f"a key answers within {KEY_TARGET_MS} ms at every size: {verdict} "
           f"(worst p90 {worst * 1e3:.1f} ms)")
     if args.keys_only:
+        print(f"load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
         return
     n_headless, t_headless, cpu_headless = headless_mips(path)
     n_live, t_live, cpu_worker, cpu_ui, pauses = asyncio.run(live_mips(path))
