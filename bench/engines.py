@@ -2,6 +2,7 @@
 
   python bench/engines.py            # everything (about a minute on a quiet machine)
   python bench/engines.py --quick    # loops only
+  python bench/engines.py --harts    # boot to $ on 3 harts against 1 (issue 18)
 
 Prints, for the interpreter (interp), compiled blocks (blocks), blocks with
 loop idioms (fast) and the C core (native, with its idioms; and a row of the
@@ -51,16 +52,34 @@ def loop_mips(loop: str, engine: str, idioms: bool = True) -> float:
     return count / cpu_time(work) / 1e6
 
 
-def boot_seconds(engine: str) -> tuple[float, int]:
+def boot_seconds(engine: str, harts: int = 1) -> tuple[float, int]:
     from machine.guest import bundled_disk, bundled_kernel
     from machine.machine import Machine, MachineConfig
     result = {}
 
     def work() -> None:
-        m = Machine(MachineConfig(kernel=bundled_kernel(), disk=bundled_disk(), engine=engine))
+        m = Machine(MachineConfig(kernel=bundled_kernel(), disk=bundled_disk(), engine=engine,
+                                  harts=harts))
         m.run(max_instructions=50_000_000, until=lambda: m.console_text().endswith("$ "))
         result["n"] = m.icount
     return cpu_time(work, 2), result["n"]
+
+
+def busy_harts_mips(harts: int, count: int = 100_000_000) -> float:
+    """Every hart counting in a loop, round-robin at the default quantum."""
+    from machine.isa.asm import assemble
+    from machine.machine import Machine, MachineConfig
+    from tests.support.mini_elf import make_elf
+    with tempfile.TemporaryDirectory() as directory:
+        kernel = os.path.join(directory, "spin.elf")
+        with open(kernel, "wb") as out:
+            out.write(make_elf(assemble("loop: addi a0, a0, 1\nxori a1, a0, 5\nj loop",
+                                        0x80000000)))
+
+        def work() -> None:
+            m = Machine(MachineConfig(kernel=kernel, harts=harts, engine="native"))
+            m.run(max_instructions=count)
+        return count / cpu_time(work, 2) / 1e6
 
 
 def scenario_seconds(engine: str) -> float:
@@ -99,6 +118,15 @@ def start_seconds() -> tuple[float, float]:
 
 def main() -> None:
     quick = "--quick" in sys.argv
+    if "--harts" in sys.argv:
+        for engine in ("fast", "native"):
+            (one, _), (three, _) = boot_seconds(engine, 1), boot_seconds(engine, 3)
+            print(f"boot to $ on {engine}: 1 hart {one:.3f} s, 3 harts {three:.3f} s "
+                  f"({three / one:.2f}x; CPU seconds, best of 2)")
+        for harts in (1, 2, 3):
+            print(f"{harts} busy hart(s), native: {busy_harts_mips(harts):.0f} MIPS "
+                  "(every switch drops the incoming hart's decoded code)")
+        return
     print(f"{'':24s}" + "".join(f"{e:>12s}" for e in ENGINES))
     for loop in LOOPS:
         figures = [loop_mips(loop, e) for e in ENGINES]

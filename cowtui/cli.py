@@ -21,6 +21,7 @@ from .scenario import (
     DEFAULT_SCENARIO,
     ScenarioError,
     find_scenario,
+    harts_problem,
     load_scenario,
     ram_mib_problem,
     scenario_for_kernel,
@@ -105,6 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--cow-bit", type=int, choices=(8, 9), default=None,
                         help="the PTE RSW bit your kernel uses as PTE_COW (default: the "
                              "scenario's, else 8)")
+    parser.add_argument("--harts", type=int, default=None, metavar="N",
+                        help="run N harts, round-robin, deterministically (default: the "
+                             "scenario's harts, else 1)")
     parser.add_argument("--engine", choices=Hart.ENGINES, default=None,
                         help="execution engine: the reference interpreter, compiled blocks, "
                              "blocks with exact loop idioms, or the C core (the default where "
@@ -154,6 +158,8 @@ def _check_options(args: argparse.Namespace) -> None:
             raise ScenarioError(f"--{name} {path}: no such directory {path.parent}")
     if args.ram_mib is not None and (problem := ram_mib_problem(args.ram_mib)):
         raise ScenarioError(f"--ram-mib: {problem}")
+    if args.harts is not None and (problem := harts_problem(args.harts)):
+        raise ScenarioError(f"--harts: {problem}")
     if args.engine == "native" and unavailable_reason() is not None:
         raise ScenarioError(f"--engine native: {unavailable_reason()}")
 
@@ -179,6 +185,8 @@ def _scenario(args: argparse.Namespace):
         scenario.origins["refcount_symbol"] = "--refcount-symbol"
     if args.ram_mib is not None:
         scenario.origins["ram_mib"] = "--ram-mib"
+    if args.harts is not None:
+        scenario.harts = args.harts
     scenario.engine = args.engine or default_engine()
     if scenario.engine != "native" and args.engine is None:
         print(f"cowtui: running on the Python engine: {unavailable_reason()}", file=sys.stderr)

@@ -37,6 +37,7 @@ from machine.guest import BUG_ZOO, bundled_disk, bundled_kernel
 from machine.hart import default_engine
 from machine.introspect.events import OUTCOMES
 from machine.introspect.rules import RULES
+from machine.machine import MAX_HARTS
 
 from .disk_check import disk_problem
 
@@ -80,6 +81,7 @@ class Scenario:
     ram_mib: int = 128
     refcount_symbol: str | None = None
     cow_bit: int = 8
+    harts: int = 1
     engine: str = field(default_factory=default_engine)
     console: list[ConsoleStep] = field(default_factory=list)
     breakpoints: list[str] = field(default_factory=list)
@@ -155,6 +157,11 @@ def _resolve_kernel(r: _Reader, value: str) -> Path:
 RAM_MIB_RANGE = (16, 2048)
 
 
+def harts_problem(harts: int) -> str | None:
+    """Why a number of harts cannot be used (the YAML field and --harts), or None."""
+    return None if 1 <= harts <= MAX_HARTS else f"must be between 1 and {MAX_HARTS}, got {harts}"
+
+
 def ram_mib_problem(ram: int) -> str | None:
     """Why a RAM size cannot be used (the YAML field and --ram-mib alike), or None."""
     low, high = RAM_MIB_RANGE
@@ -207,7 +214,7 @@ def load_scenario(path: str | Path) -> Scenario:
         raise ScenarioError(f"{path}: a scenario is a YAML mapping of fields (name, kernel, ...)")
     r = _Reader(path, data, _top_level_lines(text))
     known = {"name", "description", "kernel", "disk", "ram_mib", "refcount_symbol", "cow_bit",
-             "console", "breakpoints", "stop", "expect"}
+             "harts", "console", "breakpoints", "stop", "expect"}
     for key in data:
         if key not in known:
             raise r.fail(str(key), f"unknown field (known: {', '.join(sorted(known))})")
@@ -231,12 +238,15 @@ def load_scenario(path: str | Path) -> Scenario:
     cow_bit = r.get("cow_bit", int, 8)
     if cow_bit not in (8, 9):
         raise r.fail("cow_bit", f"must be 8 or 9 (the PTE's RSW bits), got {cow_bit}")
+    harts = r.get("harts", int, 1)
+    if problem := harts_problem(harts):
+        raise r.fail("harts", problem)
     origins = {key: r.where(key) for key in ("ram_mib", "refcount_symbol") if key in data}
     origins["disk"] = r.where("disk")
     scenario = Scenario(name=name, path=path, kernel=kernel, disk=disk,
                         description=r.get("description", str, ""), ram_mib=ram,
                         refcount_symbol=r.get("refcount_symbol", str), cow_bit=cow_bit,
-                        origins=origins)
+                        harts=harts, origins=origins)
     for i, step in enumerate(r.get("console", list, [])):
         if not isinstance(step, dict) or set(step) - {"wait", "type"} or "type" not in step \
                 or not isinstance(step.get("type"), str) \

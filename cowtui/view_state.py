@@ -114,6 +114,7 @@ class CpuState:
     where: str | None            # symbol+offset of pc (kernel code)
     source: tuple[str, int] | None
     source_text: str | None
+    hart: int | None = None      # which hart runs, on a machine of several (else None)
 
 
 @dataclass(frozen=True)
@@ -232,7 +233,8 @@ class ViewStateBuilder:
         source = m.source_line(alias if alias is not None else pc) if kernel_code else None
         return CpuState(m.icount, pc, privilege, tuple(m.registers()), satp,
                         self.disassembly(pc, privilege, satp), where, source,
-                        self.source_text(source))
+                        self.source_text(source),
+                        m.hart.hartid if len(m.harts) > 1 else None)
 
     def _fetch(self, address: int, privilege: int, satp: int) -> int | None:
         if privilege == 3 or satp >> 60 == 0:

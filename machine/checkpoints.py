@@ -72,7 +72,7 @@ class Checkpoints:
         self.every = every
         self.verify = verify
         ram = machine.bus.ram
-        machine.hart.take_dirty_pages()            # marks from now on
+        machine.take_dirty_pages()            # marks from now on
         self._shadow = bytearray(len(ram))         # RAM as at the latest checkpoint
         self._ram_address = _address(ram)
         self._shadow_address = _address(self._shadow)
@@ -115,7 +115,7 @@ class Checkpoints:
         """RAM pages that differ from the latest checkpoint. The marks are
         taken: the caller keeps or restores every page returned."""
         ram, shadow = self._ram_address, self._shadow_address
-        changed = [page for page in sorted(self.machine.hart.take_dirty_pages())
+        changed = [page for page in sorted(self.machine.take_dirty_pages())
                    if _memcmp(ram + page * PAGE, shadow + page * PAGE, PAGE)]
         if self.verify:
             missed = set(self._scan()) - set(changed)
@@ -180,7 +180,8 @@ class Checkpoints:
         hart = m.hart
         hart.breakpoint_hit = None
         hart.resume_breakpoint = None
-        hart.idle_forever = False
+        if len(m.harts) == 1:  # with several, who sleeps is part of the schedule (restored)
+            hart.idle_forever = False
         # Input delivered since the checkpoint is delivered again at the same
         # instructions; input still waiting stays scheduled after it.
         with m._lock:

@@ -42,9 +42,11 @@ from .events import (
 )
 from .hart import Hart, default_engine
 from .mmu import walk
+from .scheduler import DEFAULT_QUANTUM, HartScheduler
 from .trap import LOAD, MACHINE, STORE, Trap
 
 RAM_BASE = 0x8000_0000
+MAX_HARTS = 8  # QEMU virt's limit per socket
 UART_IRQ = 10
 VIRTIO_IRQ = 1
 M64 = 0xFFFFFFFFFFFFFFFF
@@ -55,7 +57,8 @@ class MachineConfig:
     kernel: str | os.PathLike[str]
     disk: str | os.PathLike[str] | None = None
     ram_mib: int = 128
-    harts: int = 1  # only 1 for now; the board's devices already take a count
+    harts: int = 1  # several: round-robin, deterministic (machine/scheduler.py)
+    quantum: int = DEFAULT_QUANTUM  # ticks per turn when several harts are awake
     # 'interp' (the reference), 'blocks', 'fast' (blocks + loop idioms), 'native' (the C core)
     engine: str = field(default_factory=default_engine)
 
@@ -80,10 +83,14 @@ class Machine:
         self.events = EventBus()
         self.kernel = ElfImage.open(config.kernel)
         self.bus = Bus(RAM_BASE, config.ram_mib << 20)
-        self.hart = Hart(self.bus, hartid=0)
         if config.engine not in Hart.ENGINES:
             raise ValueError(f"unknown engine {config.engine!r}: one of {', '.join(Hart.ENGINES)}")
-        self.hart.engine = config.engine
+        if not 1 <= config.harts <= MAX_HARTS:
+            raise ValueError(f"harts must be 1..{MAX_HARTS}, not {config.harts}")
+        self.harts = [Hart(self.bus, hartid=index) for index in range(config.harts)]
+        for hart in self.harts:
+            hart.engine = config.engine
+        self.scheduler = HartScheduler(self.harts, config.quantum)
         self.exit_status: int | None = None
         self.halt_reason: str | None = None
         self._pause = threading.Event()
@@ -94,8 +101,9 @@ class Machine:
         self.delivered_inputs: list[_ScheduledInput] = []
         self.console = bytearray()
 
-        self.clint = Clint(self, on_change=None)
-        self.plic = Plic(on_change=None)
+        changed = self.scheduler.devices_changed if config.harts > 1 else None
+        self.clint = Clint(self, num_harts=config.harts, on_change=changed)
+        self.plic = Plic(num_harts=config.harts, on_change=changed)
         self.uart = Uart16550(self.plic.irq_line(UART_IRQ), on_output=self._console_byte)
         self.finisher = TestFinisher(on_exit=self._guest_exit, on_reset=self._guest_reset)
         for device in (self.clint, self.plic, self.uart, self.finisher):
@@ -106,16 +114,26 @@ class Machine:
                                   on_host_error=self._host_error)
             self.bus.attach(self.disk)
 
-        self.hart.csr.external_lines = self._external_lines
-        self.hart.deadline_sources.append(lambda: self.clint.next_deadline(0))
-        self.hart.deadline_sources.append(self._next_input_time)
-        self.hart.at_boundary = self._at_boundary
-        self._wire_events()
-
+        for hart in self.harts:
+            self._wire_hart(hart)
+        self.bus.write_hooks.append(self._publish_write)
         self.kernel.load_into(self.bus.write_physical, RAM_BASE, self.bus.ram_size)
-        self.hart.pc = self.kernel.entry
-        self.hart.x[10] = self.hart.hartid  # a0 = hart id, as QEMU's reset vector
-        self.hart.x[11] = 0  # a1 would point at the device tree; there is none
+
+    @property
+    def hart(self) -> Hart:
+        """The hart that runs now (with one hart: the hart)."""
+        return self.scheduler.hart
+
+    def _wire_hart(self, hart: Hart) -> None:
+        index = hart.hartid
+        hart.csr.external_lines = lambda: self._external_lines(index)
+        hart.deadline_sources.append(lambda: self.clint.next_deadline(index))
+        hart.deadline_sources.append(self._next_input_time)
+        hart.at_boundary = self._at_boundary
+        self._wire_events(hart)
+        hart.pc = self.kernel.entry
+        hart.x[10] = hart.hartid  # a0 = hart id, as QEMU's reset vector
+        hart.x[11] = 0  # a1 would point at the device tree; there is none
 
     def devices(self) -> dict:
         """The board's devices by name (for snapshots and inspection)."""
@@ -129,6 +147,14 @@ class Machine:
         from .snapshot import save
         save(self, path)
 
+    def take_dirty_pages(self) -> set[int]:
+        """RAM pages stored into since the last call, by any hart or device
+        (Hart.take_dirty_pages; the union over harts)."""
+        pages: set[int] = set()
+        for hart in self.harts:
+            pages |= hart.take_dirty_pages()
+        return pages
+
     def load_snapshot(self, path: str | os.PathLike[str]) -> None:
         """Restore a snapshot of this machine; SnapshotError (one line) if unusable."""
         from .snapshot import load
@@ -139,15 +165,17 @@ class Machine:
         return self.hart.time()
 
     # --- wiring ----------------------------------------------------------------
-    def _external_lines(self) -> int:
+    def _external_lines(self, hart: int) -> int:
+        """Hart ``hart``'s interrupt lines: PLIC context 2*hart (M) and
+        2*hart + 1 (S), as on QEMU virt, and its CLINT msip/mtimecmp."""
         lines = 0
-        if self.plic.context_pending(0):
+        if self.plic.context_pending(2 * hart):
             lines |= C.MEIP
-        if self.plic.context_pending(1):
+        if self.plic.context_pending(2 * hart + 1):
             lines |= C.SEIP
-        if self.clint.mtip_pending(0):
+        if self.clint.mtip_pending(hart):
             lines |= C.MTIP
-        if self.clint.msip_pending(0):
+        if self.clint.msip_pending(hart):
             lines |= C.MSIP
         return lines
 
@@ -173,8 +201,8 @@ class Machine:
         if self.events.wants(Halted):
             self.events.publish(Halted(self.hart.icount, "reset"))
 
-    def _wire_events(self) -> None:
-        hart, events = self.hart, self.events
+    def _wire_events(self, hart: Hart) -> None:
+        events = self.events
 
         def on_trap(cause: int, tval: int, epc: int, source: int, target: int) -> None:
             if events.wants(TrapTaken):
@@ -192,11 +220,6 @@ class Machine:
             if events.wants(SfenceVma):
                 events.publish(SfenceVma(hart.icount, hart.pc))
 
-        def on_write(address: int, size: int, old: int, new: int) -> None:
-            if events.wants(MemoryWrite):
-                events.publish(MemoryWrite(hart.icount, hart.pc, address, size, old, new,
-                                           by_dma=self.bus.in_dma))
-
         def observed() -> set[str]:
             return {name for name, kind in (("trap", TrapTaken), ("return", TrapReturn),
                                             ("satp", SatpWritten), ("sfence", SfenceVma),
@@ -208,7 +231,13 @@ class Machine:
         hart.on_trap_return = on_trap_return
         hart.on_satp_write = on_satp
         hart.on_sfence = on_sfence
-        self.bus.write_hooks.append(on_write)
+
+    def _publish_write(self, address: int, size: int, old: int, new: int) -> None:
+        """The bus's store hook (one for every hart): the store is the running hart's."""
+        if self.events.wants(MemoryWrite):
+            running = self.hart
+            self.events.publish(MemoryWrite(running.icount, running.pc, address, size, old, new,
+                                            by_dma=self.bus.in_dma))
 
     # --- console input -----------------------------------------------------------
     def feed_console(self, data: bytes | str, at_icount: int | None = None) -> None:
@@ -259,13 +288,14 @@ class Machine:
         every stop of the loop: events that want an exact stop call
         ``request_stop``), the guest exits, it idles with nothing left to wake
         it, or ``pause()``."""
-        hart = self.hart
-        start = hart.icount
+        start = self.hart.icount
         end = start + max_instructions if max_instructions is not None else None
         self._pause.clear()
         self._stop_requested = False
         single_step = self.events.wants(InstructionRetired)
+        several = len(self.harts) > 1
         while True:
+            hart = self.hart  # with several harts: the one whose turn it is
             if self.halt_reason is not None:
                 return RunResult(self.halt_reason, hart.icount - start)
             if end is not None and hart.icount >= end:
@@ -277,17 +307,21 @@ class Machine:
             self._at_boundary(hart.icount)
             budget = (end - hart.icount) if end is not None else 1 << 40
             if single_step:
+                if several:
+                    hart = self.scheduler.choose() or hart
                 # Take a pending interrupt first, so the event names the
                 # instruction that really runs (the handler's first), with its
                 # own number (not the time a WFI fast-forwarded to).
                 hart.pc = hart.take_interrupt_if_pending(hart.pc)
                 pc, privilege, number = hart.pc, hart.privilege, hart.icount
-                hart.run(1)
+                self.scheduler.run(1) if several else hart.run(1)
                 if hart.icount != number:  # not a breakpoint stop or an idle WFI
                     self.events.publish(InstructionRetired(number, pc, privilege))
             else:
                 # With an ``until`` to check, look up every slice of instructions.
-                hart.run(min(budget, self.UNTIL_SLICE if until is not None else 1 << 40))
+                ticks = min(budget, self.UNTIL_SLICE if until is not None else 1 << 40)
+                self.scheduler.run(ticks) if several else hart.run(ticks)
+            hart = self.hart
             if self._pause.is_set():
                 self._pause.clear()
                 return RunResult("paused", hart.icount - start)

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .hart import Hart
     from .machine import Machine
 
 MAGIC = b"COWTUI-SNAPSHOT\n"
@@ -62,19 +63,38 @@ def _ram_pages(ram: bytearray) -> tuple[list[bytes], list[int]]:
 def capture_state(machine: "Machine") -> dict[str, Any]:
     """Everything of the machine but its RAM: CPU, CSRs, devices, console, exit.
     Time travel's checkpoints keep RAM as changed pages beside this."""
-    hart = machine.hart
+    harts = machine.harts
+    several = {}
+    if len(harts) > 1:  # hart 0 stays under "hart": one-hart snapshots keep their form
+        several = {"more_harts": [_hart_state(hart) for hart in harts[1:]],
+                   "schedule": {**machine.scheduler.state(),
+                                "asleep": [hart.idle_forever for hart in harts]}}
     return {
         "kernel_sha256": machine.kernel.sha256,
         "disk_sha256": machine.disk.base_sha256 if machine.disk else None,
         "ram_size": machine.bus.ram_size,
-        "hart": {"x": list(hart.x[:32]), "pc": hart.pc, "privilege": hart.privilege,
-                 "icount": hart.icount, "not_retired": hart.not_retired,
-                 "reservation": hart.memory.reservation,
-                 "csr": {name: getattr(hart.csr, name) for name in _CSR_FIELDS}},
+        "hart": _hart_state(harts[0]),
+        **several,
         "devices": {name: device.snapshot() for name, device in machine.devices().items()},
         "console": bytes(machine.console),
         "exit_status": machine.exit_status,
     }
+
+
+def _hart_state(hart: Hart) -> dict[str, Any]:
+    return {"x": list(hart.x[:32]), "pc": hart.pc, "privilege": hart.privilege,
+            "icount": hart.icount, "not_retired": hart.not_retired,
+            "reservation": hart.memory.reservation,
+            "csr": {name: getattr(hart.csr, name) for name in _CSR_FIELDS}}
+
+
+def _apply_hart_state(hart: Hart, h: dict[str, Any]) -> None:
+    hart.x[:32] = [int(v) for v in h["x"]]
+    hart.x[0] = 0
+    hart.pc, hart.icount, hart.not_retired = h["pc"], h["icount"], h["not_retired"]
+    hart.memory.reservation = h["reservation"]
+    for name, value in h["csr"].items():
+        setattr(hart.csr, name, list(value) if isinstance(value, list) else value)
 
 
 def capture(machine: "Machine") -> dict[str, Any]:
@@ -91,34 +111,36 @@ def check_state(machine: "Machine", state: dict[str, Any]) -> None:
         raise SnapshotError("snapshot is of another disk image")
     if state.get("ram_size") != machine.bus.ram_size:
         raise SnapshotError("snapshot has another RAM size")
-    h = state["hart"]
-    unknown = set(h["csr"]) - set(_CSR_FIELDS)
-    if unknown:
-        raise SnapshotError(f"snapshot has unknown CSR fields {sorted(unknown)}")
+    hart_count = 1 + len(state.get("more_harts", []))
+    if hart_count != len(machine.harts):
+        raise SnapshotError(f"snapshot is of {hart_count} harts, the machine has "
+                            f"{len(machine.harts)}")
+    for h in [state["hart"], *state.get("more_harts", [])]:
+        unknown = set(h["csr"]) - set(_CSR_FIELDS)
+        if unknown:
+            raise SnapshotError(f"snapshot has unknown CSR fields {sorted(unknown)}")
+        if len(h["x"]) != 32 or h["privilege"] not in (0, 1, 3):
+            raise SnapshotError("snapshot CPU state is damaged")
     missing = set(state["devices"]) ^ set(machine.devices())
     if missing:
         raise SnapshotError(f"snapshot and machine differ in devices: {sorted(missing)}")
-    if len(h["x"]) != 32 or h["privilege"] not in (0, 1, 3):
-        raise SnapshotError("snapshot CPU state is damaged")
 
 
 def apply_state(machine: "Machine", state: dict[str, Any]) -> None:
     """Put a ``capture_state`` (already checked) into ``machine``; RAM is the
     caller's. Every engine drops what it decoded and translated."""
-    h = state["hart"]
-    hart = machine.hart
-    hart.x[:32] = [int(v) for v in h["x"]]
-    hart.x[0] = 0
-    hart.pc, hart.icount, hart.not_retired = h["pc"], h["icount"], h["not_retired"]
-    hart.memory.reservation = h["reservation"]
-    for name, value in h["csr"].items():
-        setattr(hart.csr, name, list(value) if isinstance(value, list) else value)
+    states = [state["hart"], *state.get("more_harts", [])]
+    for hart, h in zip(machine.harts, states):
+        _apply_hart_state(hart, h)
+    if "schedule" in state:
+        machine.scheduler.restore(state["schedule"])
     for name, device_state in state["devices"].items():
         machine.devices()[name].restore(device_state)
     machine.console[:] = state["console"]
     machine.exit_status = state["exit_status"]
-    hart.set_privilege(h["privilege"])
-    hart.memory_replaced()
+    for hart, h in zip(machine.harts, states):
+        hart.set_privilege(h["privilege"])
+        hart.memory_replaced()
 
 
 def apply(machine: "Machine", state: dict[str, Any]) -> None:
@@ -190,7 +212,9 @@ class BootCache:
     def path_for(self, machine: "Machine", label: str) -> Path:
         key = hashlib.sha256("|".join([
             machine.kernel.sha256, machine.disk.base_sha256 if machine.disk else "-",
-            str(machine.bus.ram_size), str(VERSION), label]).encode()).hexdigest()[:32]
+            str(machine.bus.ram_size), str(VERSION), label,
+            *([f"harts={len(machine.harts)}"] if len(machine.harts) > 1 else [])]
+            ).encode()).hexdigest()[:32]
         return self.directory / f"{key}.snap"
 
     def restore(self, machine: "Machine", label: str) -> tuple[bool, str | None]:

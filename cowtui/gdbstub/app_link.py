@@ -17,6 +17,8 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from textual.css.query import NoMatches
+
 from ..runner import Stop
 from .monitor import Monitor
 from .server import GdbServer
@@ -62,6 +64,8 @@ class GdbAppLink:
                 self.app.call_from_thread(callback)
             except RuntimeError:
                 return  # the app has closed
+            except NoMatches:
+                continue  # the app is closing: the widget this news was for is gone
 
     # --- from the server's threads ------------------------------------------------
     def _log(self, text: str) -> None:

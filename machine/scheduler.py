@@ -1,0 +1,140 @@
+"""Several harts on one thread, deterministically (DESIGN.md, "Several harts").
+
+Round-robin in hart-id order with a fixed quantum counted in ticks (the
+instruction count, which is also mtime). There is one time for the whole
+board: the hart that runs carries it in its ``icount``; a hart switched in
+first catches up to it (the gap counts as not retired, as WFI idle time
+does), so every engine, device and event keeps reading time from "the hart"
+as with one hart.
+
+Every decision depends only on guest state and instruction counts, never on
+the host, so a run, a step-by-step run and a replay take the same schedule:
+  - a hart in WFI with nothing that could wake it sleeps (costs no host
+    time) until its mip & mie is non-zero; device changes (CLINT msip and
+    mtimecmp writes, PLIC outputs) stop the running hart so sleepers are
+    looked at again at that exact instruction;
+  - while only one hart is awake it runs unsliced (parked harts are free);
+  - a WFI waiting for a timer jumps at most to the end of its quantum;
+  - at a switch the incoming hart's LR reservation is dropped (the spec lets
+    a reservation be lost at any time, so an SC that follows fails, exactly
+    as it must when another hart stored into the reserved set meanwhile) and,
+    if any other hart ran since it last did, its decoded code is dropped (a
+    store by another hart may have rewritten it).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .hart import Hart
+
+DEFAULT_QUANTUM = 10_000  # ticks a hart runs before the next awake hart's turn
+
+
+class HartScheduler:
+    def __init__(self, harts: list[Hart], quantum: int = DEFAULT_QUANTUM) -> None:
+        if quantum < 1:
+            raise ValueError(f"quantum must be at least 1 tick, not {quantum}")
+        self.harts = harts
+        self.quantum = quantum
+        self.current = 0           # index of the hart that runs (and holds the time)
+        self.slice_left = quantum  # ticks left in the current hart's quantum
+        self._epoch = 0            # grows whenever some hart executed instructions
+        self._seen = [0] * len(harts)  # the epoch at which each hart last ran
+
+    @property
+    def hart(self) -> Hart:
+        return self.harts[self.current]
+
+    def now(self) -> int:
+        return self.harts[self.current].icount
+
+    # --- who may run -----------------------------------------------------------
+    @staticmethod
+    def awake(hart: Hart) -> bool:
+        """A hart runs unless it sleeps in WFI with nothing pending for it."""
+        if not hart.idle_forever:
+            return True
+        csr = hart.csr
+        return bool(csr.mip & csr.mie)
+
+    def _next_awake(self, after: int) -> int | None:
+        count = len(self.harts)
+        for step in range(1, count + 1):
+            index = (after + step) % count
+            if self.awake(self.harts[index]):
+                return index
+        return None
+
+    def devices_changed(self) -> None:
+        """A CLINT or PLIC output may have woken a sleeper: stop and look."""
+        if len(self.harts) > 1:
+            self.harts[self.current].stop_requested = True
+
+    # --- running ----------------------------------------------------------------
+    def switch_to(self, index: int) -> None:
+        if index == self.current:
+            return
+        now = self.now()
+        self.current, self.slice_left = index, self.quantum
+        hart = self.harts[index]
+        gap = now - hart.icount
+        hart.icount += gap
+        hart.not_retired += gap
+        hart.idle_forever = False
+        hart.memory.reservation = None
+        if self._seen[index] != self._epoch:
+            hart.memory_replaced()
+
+    def choose(self) -> Hart | None:
+        """Switch to the hart whose turn it is now; None if every hart sleeps
+        (then nothing changes). Choosing again without running is a no-op."""
+        if self.awake(self.hart) and self.slice_left > 0:
+            return self.hart
+        chosen = self._next_awake(self.current if self.slice_left <= 0 else self.current - 1)
+        if chosen is None:
+            return None
+        self.switch_to(chosen)
+        self.slice_left = self.quantum
+        return self.hart
+
+    def run(self, ticks: int) -> None:
+        """Run the board for up to ``ticks`` of time, stopping early where the
+        running hart's loop stops (breakpoint, stop request, exit), or where
+        every hart sleeps (the current hart is left ``idle_forever``)."""
+        end = self.now() + ticks
+        while self.now() < end:
+            hart = self.choose()
+            if hart is None:
+                return  # everyone sleeps: the machine is idle
+            hart.idle_forever = False
+            alone = all(not self.awake(other) for other in self.harts if other is not hart)
+            limit = end if alone else min(end, self.now() + self.slice_left)
+            hart.time_limit = None if alone else limit
+            start, retired = hart.icount, hart.retired()
+            hart.run(limit - start)
+            hart.time_limit = None
+            ran = hart.icount - start
+            self.slice_left = self.quantum if alone else self.slice_left - ran
+            if hart.retired() != retired:
+                self._epoch += 1
+                self._seen[self.current] = self._epoch
+            if self.slice_left <= 0:
+                self.choose()  # at once: the pc shown after a stop is the next hart's
+            if hart.stop_requested or hart.breakpoint_hit is not None:
+                return
+            if hart.idle_forever and self._next_awake(self.current) is None:
+                return
+
+    # --- snapshots of the schedule ------------------------------------------------
+    def state(self) -> dict:
+        return {"current": self.current, "slice_left": self.slice_left}
+
+    def restore(self, state: dict) -> None:
+        """Put back ``state()`` plus which harts sleep; every hart's caches
+        are dropped by the restore, so none is stale."""
+        self.current, self.slice_left = int(state["current"]), int(state["slice_left"])
+        for hart, asleep in zip(self.harts, state["asleep"]):
+            hart.idle_forever = bool(asleep)
+        self._seen = [self._epoch] * len(self.harts)
