@@ -11,6 +11,7 @@ from cowtui.scenario import BUNDLED_DIR, load_scenario
 from cowtui.session import Session
 from cowtui.widgets.faults import FaultTable
 from cowtui.widgets.pte_inspector import change_text
+from cowtui.widgets.pte_list import PteList
 from cowtui.widgets.status_bar import StatusBar
 from machine.introspect.events import PageFault
 
@@ -85,3 +86,29 @@ def test_pte_history_columns_line_up_at_ten_and_more_digits():
                                    "trampoline+0x1c (uservec) and on"))]
     for column in ("pc ", "->", "kernel/vm.c"):
         assert len({line.index(column) for line in lines}) == 1, (column, lines)
+
+
+def contrast(a, b) -> float:
+    def luminance(c) -> float:
+        linear = [v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+                  for v in (x / 255 for x in c)]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+async def test_clear_flag_dashes_stay_visible_on_the_highlighted_row():
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f")
+        await finish_run(pilot)
+        pte_list = app.query_one(PteList)
+        pte_list.focus()
+        await pilot.press("down")               # the cursor on the first PTE
+        y = pte_list.highlighted - pte_list.scroll_offset.y
+        dashes = [s for s in pte_list.render_line(y) if s.text == "-"]
+        assert dashes                           # VR-XU-A-: clear bits on this row
+        for segment in dashes:                  # the row's own colour, dimmed
+            style = segment.style
+            assert style.dim and contrast(style.color.get_truecolor(),
+                                          style.bgcolor.get_truecolor()) >= 3
