@@ -112,3 +112,18 @@ async def test_clear_flag_dashes_stay_visible_on_the_highlighted_row():
             style = segment.style
             assert style.dim and contrast(style.color.get_truecolor(),
                                           style.bgcolor.get_truecolor()) >= 3
+
+
+async def test_first_start_hint_is_whole_at_80_columns():
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        status = app.query_one(StatusBar)
+        line = status.plain()
+        assert app.stop_message.startswith("paused at reset: c runs")
+        assert app.stop_message in line and len(line) <= 80, line   # the speed gave way
+        assert "MIPS" not in line and line.startswith(" PAUSED  #0")
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        assert "-- MIPS  no process  cowdemo  paused at reset" in app.query_one(StatusBar).plain()
