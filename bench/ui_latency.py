@@ -8,12 +8,15 @@
   throughput:   the scenario from reset to its end, headless (Session.run_to_end)
                 vs in the app with every pane live (key 'c').
 
-Run: python bench/ui_latency.py [SCENARIO]   (default: the bundled default scenario)
-Targets (issue 7): step <= 30 ms; live >= 70 % of headless.
+Run: python bench/ui_latency.py [SCENARIO] [--sizes 80x24,120x40,200x55] [--keys-only]
+  (default: the bundled default scenario at 160x50; --keys-only skips the throughput runs)
+Targets (issue 7): step <= 30 ms; live >= 70 % of headless. Issue 15: a key
+answers within 50 ms at every terminal size (the p90 of the step latency).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import statistics
@@ -31,6 +34,7 @@ from machine.introspect.events import PageFault
 
 SIZE = (160, 50)
 STEPS = 60
+KEY_TARGET_MS = 50
 
 
 def session(path) -> Session:
@@ -81,7 +85,7 @@ async def live_mips(path) -> tuple[int, float, float, float, list[float]]:
     return instructions, elapsed, worker_cpu[0], ui_cpu, pauses
 
 
-async def step_latency(path) -> tuple[list[float], dict[str, list[float]]]:
+async def step_latency(path, size=SIZE) -> tuple[list[float], dict[str, list[float]]]:
     s = session(path)
     s.machine.events.subscribe(PageFault, lambda e: s.machine.request_stop())
     s.machine.run(max_instructions=s.scenario.stop_instructions)
@@ -98,7 +102,7 @@ async def step_latency(path) -> tuple[list[float], dict[str, list[float]]]:
         app.call_after_refresh(lambda done=shown: done.set_result(time.perf_counter()))
 
     app.action_step = timed_step
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=size) as pilot:
         await pilot.pause()
         for _ in range(STEPS):
             shown = asyncio.get_running_loop().create_future()
@@ -128,16 +132,46 @@ async def step_latency(path) -> tuple[list[float], dict[str, list[float]]]:
 
 def ms(values: list[float]) -> str:
     return (f"median {statistics.median(values) * 1e3:6.1f} ms  "
-            f"p90 {sorted(values)[int(len(values) * 0.9)] * 1e3:6.1f} ms  "
+            f"p90 {p90(values) * 1e3:6.1f} ms  "
             f"max {max(values) * 1e3:6.1f} ms")
 
 
+def p90(values: list[float]) -> float:
+    return sorted(values)[int(len(values) * 0.9)]
+
+
+def size_of(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(n) for n in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a terminal size: {text!r} (e.g. 120x40)") from None
+    return width, height
+
+
 def main() -> None:
-    path = sys.argv[1] if len(sys.argv) > 1 else DEFAULT_SCENARIO
-    times, parts = asyncio.run(step_latency(path))
-    print(f"step latency, key 's' -> panes updated ({STEPS} steps): {ms(times)}")
-    for name, values in parts.items():
-        print(f"  {name:<13} {ms(values)}")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO)
+    parser.add_argument("--sizes", default="160x50",
+                        type=lambda t: [size_of(s) for s in t.split(",")],
+                        help="terminal sizes, comma separated (default 160x50)")
+    parser.add_argument("--keys-only", action="store_true",
+                        help="only the step latency, no throughput runs")
+    args = parser.parse_args()
+    path = args.scenario
+    worst = 0.0
+    for width, height in args.sizes:
+        times, parts = asyncio.run(step_latency(path, (width, height)))
+        worst = max(worst, p90(times))
+        print(f"{width}x{height}: step latency, key 's' -> panes updated ({STEPS} steps): "
+              f"{ms(times)}")
+        for name, values in parts.items():
+            print(f"  {name:<13} {ms(values)}")
+    verdict = "yes" if worst * 1e3 <= KEY_TARGET_MS else "NO"
+    print(f"a key answers within {KEY_TARGET_MS} ms at every size: {verdict} "
+          f"(worst p90 {worst * 1e3:.1f} ms)")
+    if args.keys_only:
+        print(f"load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+        return
     n_headless, t_headless, cpu_headless = headless_mips(path)
     n_live, t_live, cpu_worker, cpu_ui, pauses = asyncio.run(live_mips(path))
     mips_headless = n_headless / t_headless / 1e6

@@ -19,7 +19,8 @@ def export_all(session: Session, directory: Path, pid: int | None,
                save_svg: Callable[[str, str], str]) -> list[Path]:
     """Write the three files into ``directory``; returns their paths."""
     directory = directory.expanduser()
-    directory.mkdir(parents=True, exist_ok=True)
+    if not directory.is_dir():     # a typo must not leave a new directory behind
+        raise NotADirectoryError(f"no such directory: {directory}")
     stem = f"cowtui-{re.sub(r'[^A-Za-z0-9_.-]', '_', session.scenario.name)}-" \
            f"{session.machine.icount}"
     written = [Path(save_svg(f"{stem}.svg", str(directory)))]

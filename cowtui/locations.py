@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from machine.elf import ElfError, ElfImage
+from machine.introspect import trampoline
 from machine.introspect.profiles import KERNBASE
 from machine.machine import Machine
 
@@ -46,8 +47,19 @@ class Locator:
             self._programs[name] = image
         return self._programs[name]
 
+    def code_image(self, privilege: int, process: str | None) -> ElfImage:
+        """The ELF of the code the hart runs: the kernel's, or in user mode the
+        process's program (the kernel's when there is none: no user symbols)."""
+        if privilege != 0 or not process:
+            return self.machine.kernel
+        return self.program(process) or self.machine.kernel
+
     def locate(self, pc: int, process: str | None = None) -> dict:
         """``{"pc", "symbol", "source"}`` for the trace format (None where unknown)."""
+        alias = trampoline.kernel_address(self.machine.kernel, pc)
+        if alias is not None:
+            return {"pc": f"{pc:#x}", "symbol": trampoline.name(self.machine.kernel, pc),
+                    "source": _line(self.machine.kernel.source_line(alias))}
         image = self.machine.kernel if pc >= KERNBASE else \
             self.program(process) if process is not None else None
         if image is None:

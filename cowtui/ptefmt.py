@@ -9,6 +9,9 @@ from machine.introspect.pte import FLAG_ORDER, PteFlags
 W_STYLE = "bold green"
 COW_STYLE = "bold black on magenta"
 CHANGED_STYLE = "bold yellow"
+# a clear bit: dimmed relative to the row's own colour, so it stays visible on the
+# highlighted row too (a fixed grey vanished on the blue cursor)
+CLEAR_STYLE = "dim"
 SIZE_NAMES = {0: "4K", 1: "2M", 2: "1G"}
 
 
@@ -18,7 +21,7 @@ def flags_text(pte: int, cow_bit: int) -> Text:
     text = Text()
     for letter in FLAG_ORDER:
         if not flags[letter]:
-            text.append("-", "#707070")
+            text.append("-", CLEAR_STYLE)
         elif letter == "W":
             text.append("W", W_STYLE)
         else:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from machine.events import TrapReturn, TrapTaken
@@ -26,27 +27,32 @@ from machine.introspect.events import (
 
 from .history import PteHistory, pte_key
 from .session import Session
+from .stepping import ReturnPoint
 
 
 @dataclass(frozen=True)
 class Goal:
-    kind: str                    # 'continue', 'fault', 'resolve', 'fork', 'mode', 'pte'
+    kind: str                    # 'continue', 'fault', 'resolve', 'fork', 'mode', 'pte',
+    #                              'return' (step over, finish)
     pid: int | None = None       # 'pte': the PTE's process
     va: int | None = None        # 'pte': its page
     fault_icount: int | None = None  # 'resolve': that fault (None: the next one resolved)
+    point: ReturnPoint | None = None  # 'return': where to
 
     def describe(self) -> str:
         return {"continue": "running", "fault": "running to the next page fault",
                 "resolve": "running until the fault is resolved",
                 "fork": "running to the next fork",
                 "mode": "running to the other privilege mode",
-                "pte": f"running until pid {self.pid} va {self.va or 0:#x} changes"}[self.kind]
+                "pte": f"running until pid {self.pid} va {self.va or 0:#x} changes",
+                "return": f"{self.point.what if self.point else 'return'}: running to "
+                          f"{self.point.pc if self.point else 0:#x}"}[self.kind]
 
 
 @dataclass(frozen=True)
 class Stop:
     reason: str                  # 'step', 'paused', 'goal', 'breakpoint', 'violation',
-    #                              'scenario-end', 'budget', 'exit', 'reset', 'cancelled'
+    #                              'scenario-end', 'at', 'exit', 'reset', 'cancelled'
     message: str
     violation: Violation | None = None
     more_violations: int = 0     # others found at the same stop
@@ -65,11 +71,17 @@ class Runner:
         self._goal_reached: str | None = None
         self._violations: list[Violation] = []
         self._end_reported = False
-        self._budget_reported = False
+        self._goal: Goal | None = None
+        self._stop_at_reported = False
         self.mips: float | None = None
         self.machine.events.subscribe(Violation, self._on_violation)
 
     # --- from the UI thread ----------------------------------------------------------
+    user_breakpoints: AbstractSet[int] = frozenset()   # the app's, beside any temporary one
+
+    def is_user_breakpoint(self, pc: int) -> bool:
+        return pc in self.user_breakpoints
+
     def request_pause(self) -> None:
         self._pause.set()
         self.machine.pause()
@@ -96,7 +108,7 @@ class Runner:
         if goal.kind == "resolve":
             def resolved(e: FaultResolved) -> None:
                 if goal.fault_icount is None or e.fault_icount == goal.fault_icount:
-                    self._reach(f"fault at #{e.fault_icount} resolved: {e.outcome}")
+                    self._reach(f"fault at #{e.fault_icount:,} resolved: {e.outcome}")
             return [(FaultResolved, resolved)]
         if goal.kind == "fork":
             return [(ProcessForked, lambda e: self._reach(
@@ -133,7 +145,7 @@ class Runner:
         with self.session.lock:  # a gdb stub may be running the machine (one slice)
             result = self.machine.step()
         stop = self._classify(result.reason)
-        return stop or Stop("step", f"stepped to #{self.machine.icount}")
+        return stop or Stop("step", f"stepped to #{self.machine.icount:,}")
 
     def run(self, goal: Goal, publish: Callable[[bool], None],
             cancelled: Callable[[], bool]) -> Stop:
@@ -144,11 +156,42 @@ class Runner:
         events = self.machine.events
         for kind, handler in subscriptions:
             events.subscribe(kind, handler)
+        temporary = self._return_breakpoint(goal)
+        self._goal = goal
         try:
             return self._loop(publish, cancelled)
         finally:
+            self._goal = None
             for kind, handler in subscriptions:
                 events.unsubscribe(kind, handler)
+            if temporary is not None:
+                self.machine.hart.clear_breakpoint(temporary)
+
+    def _return_breakpoint(self, goal: Goal) -> int | None:
+        """A 'return' goal's breakpoint (a physical address, as the hart keeps
+        them), if it is not one of the user's already; None otherwise."""
+        if goal.point is None:
+            return None
+        physical = self._physical(goal.point.pc)
+        if physical is None or physical in self.machine.hart.breakpoints:
+            return None
+        self.machine.hart.set_breakpoint(physical)
+        return physical
+
+    def _physical(self, pc: int) -> int | None:
+        satp = self.machine.read_csr("satp") or 0
+        if self.machine.privilege == 3 or satp >> 60 == 0:
+            return pc
+        return self.machine.translate(pc, satp, user=self.machine.privilege == 0)
+
+    def _returned(self) -> bool | None:
+        """At a 'return' goal's breakpoint: reached (True), or a deeper call
+        or another process passing by (False); None: not that breakpoint."""
+        goal, m = self._goal, self.machine
+        if goal is None or goal.point is None or m.pc != goal.point.pc:
+            return None
+        here = (m.read_csr("satp") or 0) if m.privilege == 0 else 0
+        return m.registers()[2] >= goal.point.sp and goal.point.satp in (0, here)
 
     def _begin(self) -> None:
         self.history.new_run()
@@ -159,30 +202,34 @@ class Runner:
 
     def _loop(self, publish: Callable[[bool], None], cancelled: Callable[[], bool]) -> Stop:
         machine, session = self.machine, self.session
-        budget = 100_000
+        slice_size = 100_000         # instructions, tuned to SLICE_SECONDS as it runs
         last_publish = time.perf_counter()
         rate_start, rate_count = last_publish, machine.icount
         while True:
             if self._pause.is_set():
-                return Stop("paused", f"paused at #{machine.icount}")
+                return Stop("paused", f"paused at #{machine.icount:,}")
             if cancelled():
                 return Stop("cancelled", "cancelled")
-            left = session.budget_left()
-            if not self._budget_reported and left == 0:
-                self._budget_reported = True
-                if session.at_stop_instruction():
-                    return Stop("budget", f"at #{machine.icount:,}, where the scenario stops "
+            # The scenario's 'stop: {at: N}' is the one place a scenario ends an app run
+            # (a moment the user asked for); its budget is for headless runs only.
+            this_slice = slice_size
+            stop_at = session.scenario.stop_at
+            if stop_at is not None and not self._stop_at_reported:
+                if machine.icount >= stop_at:
+                    self._stop_at_reported = True
+                    return Stop("at", f"at #{machine.icount:,}, where the scenario stops "
                                 "(stop: at)")
-                return Stop("budget", f"the scenario's budget of "
-                            f"{session.scenario.stop_instructions:,} instructions is used up")
-            this_slice = min(budget, left) if not self._budget_reported else budget
+                this_slice = min(slice_size, stop_at - machine.icount)
             started = time.perf_counter()
             result = session.run(max_instructions=this_slice)  # also takes the boot snapshot
             now = time.perf_counter()
             elapsed = now - started
-            # Aim every slice at SLICE_SECONDS of host time.
+            # Aim every slice at SLICE_SECONDS of host time. (The slice is the only
+            # limit: in the app no scenario budget ends a run, only the user, a
+            # breakpoint, a goal or a finding; the budget is for headless runs.)
             if result.reason == "budget" and elapsed > 0:
-                budget = int(min(5_000_000, max(10_000, budget * self.SLICE_SECONDS / elapsed)))
+                slice_size = int(min(5_000_000, max(10_000, slice_size * self.SLICE_SECONDS
+                                                     / elapsed)))
             if now - rate_start >= 0.5:
                 self.mips = (machine.icount - rate_count) / (now - rate_start) / 1e6
                 rate_start, rate_count = now, machine.icount
@@ -212,9 +259,14 @@ class Runner:
             return Stop("goal", self._goal_reached)
         if reason == "breakpoint":
             where = machine.symbol_at(machine.pc) or f"{machine.pc:#x}"
+            returned = self._returned()
+            if returned:
+                return Stop("goal", f"{self._goal.point.what}: at {where}")
+            if returned is False and not self.is_user_breakpoint(machine.pc):
+                return None         # a deeper call passing by: run on
             return Stop("breakpoint", f"breakpoint at {where}")
         if reason == "paused":
-            return Stop("paused", f"paused at #{machine.icount}")
+            return Stop("paused", f"paused at #{machine.icount:,}")
         if reason in ("exit", "reset"):
             status = machine.exit_status
             return Stop(reason, "the guest powered off" + (f" (status {status})"

@@ -9,9 +9,11 @@ arrives.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from machine.introspect import trampoline
+from machine.introspect.callstack import StackFrame, call_stack
 from machine.introspect.kernel_view import KernelView, ProcessInfo
 from machine.introspect.pagetable import TablePage
 from machine.introspect.profiles import KERNBASE
@@ -20,6 +22,7 @@ from machine.isa.disasm import disassemble
 from machine.trap import USER
 
 from .history import PteHistory
+from .locations import Locator
 from .session import Session
 
 # Frame kinds, one byte per frame in FrameMap.kinds.
@@ -128,6 +131,7 @@ class ViewState:
     console_len: int
     mips: float | None = None
     notes: tuple[str, ...] = field(default=())
+    stack: tuple[StackFrame, ...] = ()  # the call stack at pc, innermost first
 
 
 def address_spaces(view: KernelView, processes: list[ProcessInfo], changed: frozenset[int],
@@ -156,11 +160,13 @@ class ViewStateBuilder:
     """Reads the machine (on whichever thread owns it at the moment) into a ViewState."""
 
     DISASM_BEFORE, DISASM_AFTER = 3, 6
+    STACK_FRAMES = 16
 
     def __init__(self, session: Session, history: PteHistory) -> None:
         self.session = session
         self.history = history
         self.machine = session.machine
+        self.locator = Locator(session.machine, session.scenario.kernel)
         self.view = session.view
         self.frame_count = (self.view.phystop - KERNBASE) >> 12
         self._kernel_frames = max(0, (self.view.kernel_end - KERNBASE) >> 12)
@@ -222,8 +228,9 @@ class ViewStateBuilder:
         pc, privilege = m.pc, m.privilege
         satp = m.read_csr("satp") or 0
         kernel_code = privilege != USER
-        where = m.symbol_at(pc) if kernel_code else None
-        source = m.source_line(pc) if kernel_code else None
+        alias = trampoline.kernel_address(m.kernel, pc)   # the trampoline page: its code
+        where = trampoline.name(m.kernel, pc) or (m.symbol_at(pc) if kernel_code else None)
+        source = m.source_line(alias if alias is not None else pc) if kernel_code else None
         return CpuState(m.icount, pc, privilege, tuple(m.registers()), satp,
                         self.disassembly(pc, privilege, satp), where, source,
                         self.source_text(source),
@@ -271,11 +278,17 @@ class ViewStateBuilder:
                 text = f".word {word:#x}"
             label = None
             if kernel_code:
-                found = self.machine.kernel.symbol_at(address)
+                alias = trampoline.kernel_address(self.machine.kernel, address)
+                found = self.machine.kernel.symbol_at(alias if alias is not None else address)
                 if found is not None and found[1] == 0:
                     label = found[0].name
             lines.append(DisasmLine(address, text, address == pc, label))
         return tuple(lines)
+
+    def named(self, frame: StackFrame) -> StackFrame:
+        """A frame in the trampoline page, named after the kernel's trampoline."""
+        name = trampoline.name(self.machine.kernel, frame.pc) if frame.symbol is None else None
+        return frame if name is None else replace(frame, symbol=name)
 
     def source_text(self, source: tuple[str, int] | None) -> str | None:
         """The C line itself, when the source tree is next to the kernel ELF."""
@@ -308,6 +321,10 @@ class ViewStateBuilder:
             next((p.pid for p in infos if p.state == "RUNNING"), None)
         rows = tuple(ProcessRow(p.pid, p.name, p.state, p.size, tracker.fault_counts.get(p.pid, 0),
                                 p.pagetable) for p in infos)
+        name = next((p.name for p in infos if p.pid == current), None)
+        image = self.locator.code_image(self.machine.privilege, name)
+        stack = tuple(self.named(frame) for frame in
+                      call_stack(self.machine, image, max_frames=self.STACK_FRAMES))
         return ViewState(self.machine.icount, running, idle, self.cpu(), rows, spaces,
                         self.frames(counts, spaces), current, len(self.session.trace),
-                        len(self.machine.console), mips)
+                        len(self.machine.console), mips, stack=stack)

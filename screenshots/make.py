@@ -1,9 +1,11 @@
 """Regenerate the SVG screenshots of cowtui in this folder.
 
+  cow-view.svg           the COW view (v): the child's pages beside its parent's once its
+                         first COW fault copied one, and the two frames' bytes (README's main)
   main.svg               the default scenario stopped at its first COW fault (key f)
   pte-inspector.svg      the PTE inspector on a page the parent shares with its child
   violation-banner.svg   a bug-zoo kernel (text-becomes-writable) caught by cow-on-readonly
-  frames-heatmap.svg     the frames heat map mid-run, while cowstress forks and copies
+  frames-heatmap.svg     the frames heat map at cowstress's 12th page fault (forks and copies)
   time-travel.svg        the default scenario run to its end, then back to its last fault (F)
 
 Run: python screenshots/make.py   (about half a minute)
@@ -49,6 +51,16 @@ async def main_screen(pilot) -> None:
     await finish(pilot)
 
 
+async def cow_view(pilot) -> None:
+    for key in "frS":              # to the fault, its copy, the child's store into the copy
+        await pilot.press(key)
+        await finish(pilot)
+    await pilot.press("v")
+    screen = pilot.app.screen
+    screen.query_one("DataTable").move_cursor(row=[r.va for r in screen.rows].index(0x3000))
+    await pilot.pause()
+
+
 async def inspector(pilot) -> None:
     await main_screen(pilot)
     pilot.app.inspect(3, 0x3000)
@@ -61,15 +73,13 @@ async def banner(pilot) -> None:
 
 
 async def heat_map_mid_run(pilot) -> None:
-    app = pilot.app
-    await pilot.press("c")
-    # Poll (without waiting for an idle CPU, which never comes while the
-    # guest runs) until the children are copying pages.
-    while app.session.machine.icount < 1_560_000:
-        await asyncio.sleep(0.01)
-    while app.view_state is None or not app.view_state.running or \
-            app.view_state.icount < 1_560_000:
-        await asyncio.sleep(0.01)
+    # paused at an exact moment (the 12th page fault: the children are copying
+    # pages), so the picture is the same every time
+    for _ in range(12):
+        await pilot.press("f")
+        await finish(pilot)
+    await pilot.press("4")
+    await pilot.pause()
 
 
 async def back_to_the_last_fault(pilot) -> None:
@@ -80,10 +90,11 @@ async def back_to_the_last_fault(pilot) -> None:
 
 
 async def main() -> None:
+    await shoot(app_on("default"), "cow-view", cow_view)
     await shoot(app_on("default"), "main", main_screen)
     await shoot(app_on("default"), "pte-inspector", inspector)
     await shoot(app_on("bug-text-becomes-writable"), "violation-banner", banner)
-    await shoot(app_on("cowstress", stable=False), "frames-heatmap", heat_map_mid_run)
+    await shoot(app_on("cowstress"), "frames-heatmap", heat_map_mid_run)
     await shoot(app_on("default"), "time-travel", back_to_the_last_fault)
 
 

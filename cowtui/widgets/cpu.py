@@ -18,8 +18,7 @@ def cpu_lines(cpu: CpuState, before: tuple[int, ...] | None, breakpoints: set[in
     head: Line = [] if cpu.hart is None else [(f" hart {cpu.hart} ", "bold reverse")]
     head += [(f" {PRIVILEGE_NAMES.get(cpu.privilege, '?')}-mode ",
                    MODE_STYLES.get(cpu.privilege, "")), (f"  pc {cpu.pc:#x}", "bold")]
-    if cpu.where:
-        head.append((f"  {cpu.where}", "cyan"))
+    where: Line = [(cpu.where, "cyan")] if cpu.where else []   # its own line: never cut
     source: Line = []
     if cpu.source:
         source = [(f"{cpu.source[0]}:{cpu.source[1]}", "green")]
@@ -27,10 +26,11 @@ def cpu_lines(cpu: CpuState, before: tuple[int, ...] | None, breakpoints: set[in
             source.append((f"  {cpu.source_text}", ""))
     elif cpu.privilege == 0:
         source = [("user code (no debug info)", "dim")]
-    lines = [head, source, []]
+    lines = [head, where, source]
     for row in list(cpu.disasm)[:DISASM_LINES]:
         stop = "b" if row.address in breakpoints and cpu.privilege != 0 else " "
-        where = f"{'>' if row.is_pc else ' '}{row.address & 0xFFFFFFFF:08x}  {row.text:<24}"
+        # the whole address (0x3ffffff000 too), never cut to 32 bits
+        where = f"{'>' if row.is_pc else ' '}{row.address:08x}  {row.text:<24}"
         line: Line = [(stop, "bold red"), (where, "bold reverse" if row.is_pc else "")]
         if row.label:
             line.append((f" <{row.label}>", "cyan"))

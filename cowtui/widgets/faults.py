@@ -44,7 +44,7 @@ class FaultTable(DataTable):
         follow = self.row_count == 0 or self.cursor_row >= self.row_count - 1
         for event in trace[self.seen:upto]:
             if isinstance(event, PageFault):
-                self.add_row(str(event.icount), str(event.pid),
+                self.add_row(f"{event.icount:,}", str(event.pid),
                              CAUSES.get(event.scause, str(event.scause)), f"{event.stval:#x}",
                              outcome_text(None), key=str(event.icount))
                 self.faults += 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
@@ -12,20 +14,31 @@ from ..ptefmt import flags_plain
 from ..view_state import FREE, KERNEL, KIND_NAMES, OTHER, TABLE, USER_FRAME, FrameMap
 from .frame_grid import HEAT, LEGEND, FrameGrid, glyph
 
+MAX_OWNERS_SHOWN = 4
 
-def legend() -> Text:
+
+def legend(owners: Sequence[int] = ()) -> Text:
+    """Two short lines (they fit the narrowest frames pane): the kinds of frame,
+    then whose user pages are which colour and how sharing is drawn."""
     text = Text()
-    samples = {".": (FREE, 0), "#": (KERNEL, 1), "P": (TABLE, 1), "u": (USER_FRAME, 1),
-               "2-9": (USER_FRAME, 2), "k": (OTHER, 1), "!": (USER_FRAME, 0)}
-    for name, key in LEGEND:
-        kind, count = samples[key]
-        character, style = glyph(kind, count)
-        text.append(key if len(key) > 1 else character, Style.parse(style))
-        text.append(f" {name} ")
-    text.append("  refcount")
-    for count, bg in enumerate(HEAT):
-        if count:
-            text.append(f" {count}{'+' if count == 4 else ''} ", Style.parse("white " + bg))
+    samples = {".": (FREE, 0), "#": (KERNEL, 1), "k": (OTHER, 1), "P": (TABLE, 1),
+               "!": (USER_FRAME, 0)}
+    for i, (name, key) in enumerate(LEGEND):
+        character, style = glyph(*samples[key])
+        text.append("  " if i else "")
+        text.append(character, Style.parse(style))
+        text.append(f" {name}")
+    text.append("\nuser pages of " + ("pid" if owners else "no process yet"))
+    for pid in owners[:MAX_OWNERS_SHOWN]:
+        text.append(f" {pid} ")
+        text.append(*glyph(USER_FRAME, 1, pid))
+    if len(owners) > MAX_OWNERS_SHOWN:
+        text.append(f" +{len(owners) - MAX_OWNERS_SHOWN}")
+    text.append("  shared")
+    for count in range(2, len(HEAT)):
+        text.append(" ")
+        text.append(f"{count}{'+' if count == len(HEAT) - 1 else ''}",
+                    Style.parse("bold white " + HEAT[count]))
     return text
 
 
@@ -50,6 +63,7 @@ class FramesPane(Vertical):
         self.frames: FrameMap | None = None
         self.cow_bit = 8
         self.pointed: int | None = None
+        self.owners: list[int] = []        # pids in the legend
 
     def compose(self) -> ComposeResult:
         yield Static(legend(), id="frames-legend")
@@ -59,7 +73,12 @@ class FramesPane(Vertical):
     def show(self, frames: FrameMap, cow_bit: int, totals: bool = True) -> None:
         """``totals``: also the counts in the border (repaints the whole pane)."""
         self.frames, self.cow_bit = frames, cow_bit
-        self.query_one(FrameGrid).show(frames)
+        grid = self.query_one(FrameGrid)
+        grid.show(frames)
+        owners = sorted(set(grid.owners.values()))
+        if owners != self.owners:
+            self.owners = owners
+            self.query_one("#frames-legend", Static).update(legend(owners))
         if self.pointed is not None:
             self.point(self.pointed)
         if not totals:

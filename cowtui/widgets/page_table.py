@@ -14,6 +14,7 @@ from .pte_list import HEADER, PteList, option_id
 class PageTablePane(Vertical):
     space: AddressSpace | None = None
     cow_bit = 8
+    title_prefix = ""       # the key that shows the pane, e.g. "3 "
 
     def compose(self) -> ComposeResult:
         with TabbedContent(initial="pt-flat-tab"):
@@ -24,11 +25,11 @@ class PageTablePane(Vertical):
                 yield PageTree(id="pt-tree")
 
     def show(self, space: AddressSpace | None, cow_bit: int) -> None:
-        title, subtitle = "Page table", ""
+        title, subtitle = f"{self.title_prefix}Page table", ""
         if space is not None:
             user = sum(1 for row in space.leaves if row.pte & 0x10)
             changed = sum(1 for row in space.leaves if row.changed)
-            title = f"Page table: pid {space.pid}"
+            title = f"{self.title_prefix}Page table: pid {space.pid}"
             subtitle = f"{len(space.leaves)} leaves, {user} user" + \
                 (f", {changed} changed" if changed else "")
         if (title, subtitle) != (self.border_title, self.border_subtitle):

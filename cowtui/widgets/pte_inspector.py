@@ -70,7 +70,10 @@ def sharers_text(d: PteDetails) -> Text:
 
 
 def change_text(c, cow_bit: int) -> Text:
-    text = Text(f"#{c.icount:<10,} pc {c.pc:#x} {c.where or '':<18} ")
+    # fixed widths, so the columns line up from #0 to #99,999,999,999 and any pc
+    where = c.where or ""
+    where = where if len(where) <= 18 else where[:17] + "…"
+    text = Text(f"#{c.icount:<14,} pc {c.pc:#012x} {where:<18} ")
     text.append(f"{flags_plain(c.old, cow_bit) if c.old & 1 else 'invalid':<12} -> ")
     text.append(f"{flags_plain(c.new, cow_bit) if c.new & 1 else 'invalid':<12}")
     text.append(f"  {c.source or ''}", "green")

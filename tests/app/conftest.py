@@ -3,8 +3,8 @@ never stops, and waiting for a run to end."""
 
 from __future__ import annotations
 
+import asyncio
 import os
-
 from pathlib import Path
 
 import pytest
@@ -39,6 +39,16 @@ async def finish_run(pilot) -> None:
     await pilot.pause()
     assert not pilot.app.running
     await pilot.pause()    # what the last view state set off (row highlights, ...) settles
+
+
+async def run_until(pilot, condition, seconds: float = 120) -> None:
+    """Let a run go on until ``condition()`` holds (polled; pilot.pause would
+    wait for an idle CPU, which a running machine never gives)."""
+    for _ in range(int(seconds / 0.01)):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"not reached in {seconds} s: {condition}")
 
 
 @pytest.fixture

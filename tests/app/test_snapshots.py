@@ -6,6 +6,8 @@ Update after an intended change: pytest tests/app --snapshot-update"""
 
 from __future__ import annotations
 
+import pytest
+
 from .conftest import SIZE, finish_run, make_app
 
 
@@ -15,6 +17,20 @@ def test_main_screen_at_the_first_cow_fault(snap_compare):
         await finish_run(pilot)
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (200, 55)],
+                         ids=["80x24", "120x40", "200x55"])
+def test_main_screen_at_each_terminal_size(snap_compare, size):
+    """The three layouts: one pane at a time (the page table), processes and
+    faults on top of two columns, three columns."""
+    async def run_before(pilot) -> None:
+        await pilot.press("f")
+        await finish_run(pilot)
+        await pilot.press("3")
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=size, run_before=run_before)
 
 
 def test_pte_inspector_on_a_shared_page(snap_compare):
@@ -38,3 +54,20 @@ def test_violation_banner(snap_compare):
 
     assert snap_compare(make_app("bug-text-becomes-writable"), terminal_size=SIZE,
                         run_before=run_before)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_cow_view_after_the_copy(snap_compare, size):
+    """The child's pages beside its parent's once the first COW fault copied
+    one: the copied page, the shared ones, and the two frames' bytes."""
+    async def run_before(pilot) -> None:
+        for key in "frS":                # to the fault, its copy, the child's store
+            await pilot.press(key)
+            await finish_run(pilot)
+        await pilot.press("v")
+        screen = pilot.app.screen
+        table = screen.query_one("DataTable")
+        table.move_cursor(row=[r.va for r in screen.rows].index(0x3000))
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=size, run_before=run_before)

@@ -139,10 +139,10 @@ async def test_go_to_an_instruction_and_the_keys_are_offered():
         assert app.session.machine.icount == 1000
         assert app.query_one(FaultTable).row_count == 0
         footer = {key for key, active in app.active_bindings.items() if active.binding.show}
-        assert {"ctrl+s", "F"} <= footer
+        assert "ctrl+s" in footer       # the others in the palette and help: 80 columns
         commands = [c.title for c in app.get_system_commands(app.screen)]
         for title in ("Back (ctrl+s)", "Fault back (F)", "Fork back (K)", "Mode back (M)",
-                      "Break back (C)", "Write (w)", "Go to # (number_sign)"):
+                      "Break back (C)", "Write (w)", "Go to # (#)"):
             assert title in commands
 
 
