@@ -72,7 +72,9 @@ async def test_gdb_and_the_app_drive_the_same_machine() -> None:
             assert (await asyncio.to_thread(client.read_packet)).startswith(b"T02")
             await until(pilot, lambda: "gdb attached" in text(status)
                         and "running" not in text(status), "stopped shown")
-            assert f"#{session.machine.icount:,}" in text(status)
+            # the stop's refresh reaches the status bar after the stop itself
+            await until(pilot, lambda: f"#{session.machine.icount:,}" in text(status),
+                        "the stopped instruction count shown")
         finally:
             client.close()
         await until(pilot, lambda: f"gdb waiting on :{server.port}" in text(status),
