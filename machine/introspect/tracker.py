@@ -63,6 +63,10 @@ class Tracker:
         self.changed_since_sfence: set[tuple[int, int]] = set()
         self.ever_user: set[int] = set()       # frames seen mapped by a user PTE
         self.unmapped_held: dict[int, int] = {}  # frame -> refcount when first seen orphaned
+        # Frames kfree pushed on the free list (and kalloc has not popped since),
+        # and the pushes not yet checked at a quiescent point.
+        self.free_frames: set[int] = set()
+        self.pushed: dict[int, Change] = {}
         self._console_line = ""
         self._panic_change: Change | None = None  # where panic() was called, once seen
         # The last store that changed each leaf PTE, and per frame the last
@@ -277,9 +281,15 @@ class Tracker:
             return
         old, new = values
         pushed = new and self.machine.read_u64(new + self.view.run_next_offset) == old
-        if old and not pushed and old != new:
+        if pushed:
+            frame = new & ~0xFFF
+            self.free_frames.add(frame)
+            self.pushed[frame] = self.witness.change(event.icount, event.pc, event.by_dma)
+        elif old and old != new:
             change = self.witness.change(event.icount, event.pc, event.by_dma)
             self.pending_alloc = (old & ~0xFFF, change)
+            self.free_frames.discard(old & ~0xFFF)
+            self.pushed.pop(old & ~0xFFF, None)
 
     def check_pending_alloc(self) -> None:
         pending, self.pending_alloc = self.pending_alloc, None
@@ -577,7 +587,23 @@ class Tracker:
                 self.cow_watched.discard(frame)
                 if frame not in self.table_pages and frame >> 12 not in self._refcount_pages:
                     self.machine.unwatch_physical_page(frame >> 12)
+        self._check_freed_while_mapped()
         self._check_leak(mappings)
+
+    def _check_freed_while_mapped(self) -> None:
+        """A frame on the free list that a user PTE still maps, blamed at the
+        push: kfree freed it whatever its count said (a kfree that ignores or
+        never drops the count). Checked at a quiescent point, not at the push,
+        because uvmunmap frees a frame before it clears the PTE."""
+        pushed, self.pushed = self.pushed, {}
+        for frame, change in sorted(pushed.items()):
+            users = self._mappings_of(frame)
+            if users:
+                ptes = tuple((pid, va) for pid, va, _ in users)
+                where = ", ".join(f"pid {p} va {v:#x}" for p, v in ptes[:3])
+                self.violate("maps-free-frame",
+                             f"frame {frame:#x} was put on the free list at {change.where()} "
+                             f"but is still mapped by {where}", (frame,), ptes, blame=change)
 
     def _check_leak(self, mappings: dict[int, list]) -> None:
         """A frame that user PTEs mapped, that no PTE maps any more, yet whose
@@ -594,7 +620,7 @@ class Tracker:
             if frame not in self.ever_user:
                 continue
             count = self.view.refcount(frame) or 0
-            if count <= 0:
+            if count <= 0 or frame in self.free_frames:   # freed, whatever its count says
                 self.ever_user.discard(frame)
                 continue
             held[frame] = count

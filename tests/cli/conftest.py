@@ -17,6 +17,8 @@ KNOBS = {
     "hidden-leak": "-DREFCOUNT_NAME=page_users -DREFCOUNT_LEN=40000 -DBUG_REFCOUNT_LEAK",
     # PTE_COW in RSW bit 9, and text made COW (the rule that catches it needs the bit)
     "cow-bit-9-text-bug": "-DRSW_COW_BIT=9 -DBUG_TEXT_BECOMES_WRITABLE",
+    # kfree frees whatever the count says and never touches it (count stays 1)
+    "kfree-keeps-count": "-DBUG_KFREE_IGNORES_COUNT -DKFREE_KEEPS_COUNT",
 }
 
 

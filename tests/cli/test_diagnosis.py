@@ -95,3 +95,24 @@ def test_the_readme_rule_table_is_the_rules_explanations() -> None:
     for rule in RULES:
         row = f"| `{rule}` | {RULES[rule]} | {MISTAKES[rule].removeprefix('usual mistake: ')} |"
         assert row in readme, rule
+
+
+def test_a_kfree_that_never_touches_the_count_is_blamed_at_kfree(tmp_path: Path,
+                                                                  kernel_variant) -> None:
+    """As on a real xv6 lab kernel: the frame goes on the free list with its
+    count still 1. Not a frame-leak at uvmunmap: maps-free-frame at the push."""
+    scenario = write(tmp_path, f"""\
+name: kfree-keeps-count
+kernel: {kernel_variant("kfree-keeps-count")}
+disk: {REPO / "machine/guest/prebuilt/fs.img"}
+console:
+  - {{wait: "$ ", type: "cowcheck\\n"}}
+stop: {{console: "$ ", instructions: 300000000}}
+""")
+    result = run_cowtui("--headless", str(scenario))
+    lines = result.stdout.splitlines()
+    freed = [line for line in lines if "[maps-free-frame]" in line]
+    assert freed, result.stdout[-3000:]
+    assert re.search(r"was put on the free list at kfree\+0x[0-9a-f]+ \(kernel/kalloc\.c:\d+\)",
+                     freed[0]), freed[0]
+    assert not [line for line in lines if "[frame-leak]" in line]

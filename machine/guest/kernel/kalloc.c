@@ -69,7 +69,7 @@ void kfree(void *pa) {
   if (refcnt[FRAME(pa)] <= 0)
     panic("kfree: frame is already free");
 #ifdef BUG_KFREE_IGNORES_COUNT   // BUG: every kfree frees, however many PTEs still map it
-  refcnt[FRAME(pa)] = 0;
+  KFREE_IGNORED_COUNT(refcnt[FRAME(pa)]);
   if (1) {
 #else
   if (--refcnt[FRAME(pa)] == 0) {
