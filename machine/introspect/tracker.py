@@ -69,6 +69,7 @@ class Tracker:
         self.pushed: dict[int, Change] = {}
         self._console_line = ""
         self._panic_change: Change | None = None  # where panic() was called, once seen
+        self._panic_from: int | None = None  # where in the console line panic's text begins
         # The last store that changed each leaf PTE, and per frame the last
         # store to its refcount, of a PTE now mapping it, of a PTE no longer.
         self.witness = StoreWitness(machine)
@@ -137,8 +138,8 @@ class Tracker:
         panic whose line the stop cut short."""
         self.check_pending_alloc()
         self.release_held()
-        if self._console_line.startswith("panic"):
-            self._report_panic(self._console_line)
+        if self._panic_from is not None:
+            self._report_panic(self._console_line[self._panic_from:])
 
     # Which stores to a frame can make each whole-state rule fail: a PTE that
     # stops mapping a frame cannot make it mapped-while-free or shared-writable.
@@ -539,23 +540,34 @@ class Tracker:
     def _on_console(self, event: ConsoleOutput) -> None:
         if event.text == "\n":
             line, self._console_line = self._console_line, ""
-            if line.startswith("panic"):
-                self._report_panic(line)
-            self._panic_change = None
-        else:
-            self._console_line += event.text
-            if self._panic_change is None and self._console_line.startswith("panic"):
-                # still inside panic(): its caller is on the stack now
-                self._panic_change = self._panic_caller(event.icount)
+            if self._panic_from is not None:
+                self._report_panic(line[self._panic_from:])
+            self._panic_change = self._panic_from = None
+            return
+        before = len(self._console_line)
+        self._console_line += event.text
+        if self._panic_from is not None:
+            return
+        # A panic's text may follow what a user program printed on the same
+        # line (usertests prints "test MAXVAplus: " first): it counts where
+        # panic() is printing it, or at a line's start as before.
+        start = self._console_line.find("panic", max(0, before - 4))
+        if start < 0:
+            return
+        change, in_panic = self._panic_caller(event.icount)
+        if start == 0 or in_panic:
+            self._panic_from, self._panic_change = start, change
 
-    def _panic_caller(self, icount: int) -> Change | None:
+    def _panic_caller(self, icount: int) -> tuple[Change, bool]:
+        """Where panic() was called from (its caller's frame, when panic is on
+        the call stack now), and whether it is."""
         change = self.witness.change(icount, self.machine.pc)
         names = [frame.symbol for frame in change.stack]
         if "panic" not in names or names.index("panic") + 1 >= len(names):
-            return change
+            return change, "panic" in names
         caller = change.stack[names.index("panic") + 1:]
         return Change(icount, call_address(self.machine.kernel, caller[0].pc),
-                      change.privilege, change.hart, caller)
+                      change.privilege, change.hart, caller), True
 
     def _report_panic(self, line: str) -> None:
         self.check_pending_alloc()

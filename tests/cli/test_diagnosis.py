@@ -39,6 +39,31 @@ def test_a_stop_on_the_text_panic_still_reports_the_panic_at_its_caller(tmp_path
     assert " violations: kernel-panic " in lines[-1] and result.returncode == 0
 
 
+PANIC_MID_LINE = """\
+name: panic-mid-line
+kernel: no-maxva-check
+console:
+  - {wait: "$ ", type: "badaccess\\n"}
+  - {wait: "(0x4000000000)\\n", type: "typed ahead"}
+stop: {console: ["panic"], instructions: 300000000}
+expect:
+  violations: [kernel-panic]
+"""
+
+
+def test_a_panic_that_begins_mid_line_is_still_a_panic(tmp_path: Path) -> None:
+    """usertests prints "test MAXVAplus: " and the panic follows on that line;
+    here the console's echo of typed-ahead input comes first the same way."""
+    result = run_cowtui("--headless", "--console", str(write(tmp_path, PANIC_MID_LINE)))
+    lines = result.stdout.splitlines()
+    assert "typed aheadpanic" in result.stdout, result.stdout[-2000:]   # mid-line indeed
+    panic = [line for line in lines if "[kernel-panic]" in line]
+    assert len(panic) == 1, result.stdout[-3000:]
+    assert "the kernel panicked: panic" in panic[0] and "typed ahead" not in panic[0]
+    assert re.search(r"called from walk\+0x[0-9a-f]+ \(kernel/vm\.c:\d+\) ← cowfault", panic[0])
+    assert " violations: kernel-panic " in lines[-1] and result.returncode == 0
+
+
 def test_each_finding_names_who_stored_and_counts_its_repeats() -> None:
     result = run_cowtui("--headless", "--json", "bug-copyout-ignores-cow")
     records = [json.loads(line) for line in result.stdout.splitlines()]
