@@ -60,7 +60,7 @@ def _ram_pages(ram: bytearray) -> tuple[list[bytes], list[int]]:
     return list(distinct), index
 
 
-def capture_state(machine: "Machine") -> dict[str, Any]:
+def capture_state(machine: Machine) -> dict[str, Any]:
     """Everything of the machine but its RAM: CPU, CSRs, devices, console, exit.
     Time travel's checkpoints keep RAM as changed pages beside this."""
     harts = machine.harts
@@ -97,12 +97,12 @@ def _apply_hart_state(hart: Hart, h: dict[str, Any]) -> None:
         setattr(hart.csr, name, list(value) if isinstance(value, list) else value)
 
 
-def capture(machine: "Machine") -> dict[str, Any]:
+def capture(machine: Machine) -> dict[str, Any]:
     pages, index = _ram_pages(machine.bus.ram)
     return {**capture_state(machine), "pages": pages, "page_index": index}
 
 
-def check_state(machine: "Machine", state: dict[str, Any]) -> None:
+def check_state(machine: Machine, state: dict[str, Any]) -> None:
     """Refuse (SnapshotError) a state that is not of this machine or is damaged."""
     if state.get("kernel_sha256") != machine.kernel.sha256:
         raise SnapshotError("snapshot is of another kernel")
@@ -126,7 +126,7 @@ def check_state(machine: "Machine", state: dict[str, Any]) -> None:
         raise SnapshotError(f"snapshot and machine differ in devices: {sorted(missing)}")
 
 
-def apply_state(machine: "Machine", state: dict[str, Any]) -> None:
+def apply_state(machine: Machine, state: dict[str, Any]) -> None:
     """Put a ``capture_state`` (already checked) into ``machine``; RAM is the
     caller's. Every engine drops what it decoded and translated."""
     states = [state["hart"], *state.get("more_harts", [])]
@@ -143,7 +143,7 @@ def apply_state(machine: "Machine", state: dict[str, Any]) -> None:
         hart.memory_replaced()
 
 
-def apply(machine: "Machine", state: dict[str, Any]) -> None:
+def apply(machine: Machine, state: dict[str, Any]) -> None:
     """Put ``state`` into ``machine`` (built from the same kernel and disk).
     Everything that can be checked is checked before the machine is touched;
     should a device still refuse its state, discard the machine."""
@@ -160,7 +160,7 @@ def apply(machine: "Machine", state: dict[str, Any]) -> None:
     apply_state(machine, state)
 
 
-def save(machine: "Machine", path: str | os.PathLike[str]) -> None:
+def save(machine: Machine, path: str | os.PathLike[str]) -> None:
     data = zlib.compress(pickle.dumps(capture(machine), protocol=4), 1)
     path = Path(path)
     temporary = path.with_suffix(path.suffix + ".tmp")
@@ -168,7 +168,7 @@ def save(machine: "Machine", path: str | os.PathLike[str]) -> None:
     os.replace(temporary, path)  # never leave a half-written snapshot behind
 
 
-def load(machine: "Machine", path: str | os.PathLike[str]) -> None:
+def load(machine: Machine, path: str | os.PathLike[str]) -> None:
     """Restore ``machine`` from ``path`` or raise SnapshotError (one line).
     A file that is not a snapshot of this machine is refused before anything
     changes; after a SnapshotError the caller discards the machine (its
@@ -209,7 +209,7 @@ class BootCache:
     def __init__(self, directory: Path | None = None) -> None:
         self.directory = directory or cache_directory()
 
-    def path_for(self, machine: "Machine", label: str) -> Path:
+    def path_for(self, machine: Machine, label: str) -> Path:
         key = hashlib.sha256("|".join([
             machine.kernel.sha256, machine.disk.base_sha256 if machine.disk else "-",
             str(machine.bus.ram_size), str(VERSION), label,
@@ -217,7 +217,7 @@ class BootCache:
             ).encode()).hexdigest()[:32]
         return self.directory / f"{key}.snap"
 
-    def restore(self, machine: "Machine", label: str) -> tuple[bool, str | None]:
+    def restore(self, machine: Machine, label: str) -> tuple[bool, str | None]:
         """(restored, notice): a notice explains an unusable cached snapshot."""
         path = self.path_for(machine, label)
         if not path.exists():
@@ -228,7 +228,7 @@ class BootCache:
             return False, f"ignored a boot snapshot: {error}; booting cold"
         return True, None
 
-    def store(self, machine: "Machine", label: str) -> Path | None:
+    def store(self, machine: Machine, label: str) -> Path | None:
         path = self.path_for(machine, label)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
