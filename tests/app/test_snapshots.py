@@ -43,6 +43,10 @@ def test_pte_inspector_on_a_shared_page(snap_compare):
         await pilot.pause()
         await pilot.wait_for_scheduled_animations()
         await pilot.pause()
+        # Under load the tables may have been filled before the new width
+        # reached them: fill them again now that it has.
+        pilot.app.apply(pilot.app.view_state)
+        await pilot.pause()
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
 
