@@ -25,6 +25,18 @@ def machine_for(tmp_path: Path, pieces: dict[int, str], harts: int, engine: str)
     return Machine(MachineConfig(kernel=kernel, ram_mib=16, harts=harts, engine=engine))
 
 
+# Harts other than 0: take machine software interrupts (msip) at HANDLER, sleep in WFI.
+SECONDARY = f"""\
+    secondary:
+        {li64('t1', HANDLER)}
+        csrw mtvec, t1
+        li t1, 8
+        csrw mie, t1
+        csrrsi zero, mstatus, 8
+    sleep:
+        wfi
+        jal zero, sleep"""
+
 # Hart 0 sends a software interrupt to harts 1 and 2, which sleep in WFI; each
 # handler writes 100 + its mhartid into its slot; hart 0 waits for both.
 IPI = {
@@ -42,15 +54,7 @@ IPI = {
         beqz t3, wait
         beqz t4, wait
         {finish()}
-    secondary:
-        {li64('t1', HANDLER)}
-        csrw mtvec, t1
-        li t1, 8
-        csrw mie, t1
-        csrrsi zero, mstatus, 8
-    sleep:
-        wfi
-        jal zero, sleep
+{SECONDARY}
     """,
     HANDLER: f"""
         csrr t0, mhartid
@@ -243,15 +247,7 @@ HANDSHAKE = {
         beqz t3, wait2
         {_print("all up" + chr(10))}
         {finish()}
-    secondary:
-        {li64('t1', HANDLER)}
-        csrw mtvec, t1
-        li t1, 8
-        csrw mie, t1
-        csrrsi zero, mstatus, 8
-    sleep:
-        wfi
-        jal zero, sleep
+{SECONDARY}
     """,
     HANDLER: f"""
         csrr t0, mhartid
