@@ -90,7 +90,8 @@ class Machine:
         self.harts = [Hart(self.bus, hartid=index) for index in range(config.harts)]
         for hart in self.harts:
             hart.engine = config.engine
-        self.scheduler = HartScheduler(self.harts, config.quantum)
+        self.hart = self.harts[0]  # the hart that runs now: the scheduler keeps it current
+        self.scheduler = HartScheduler(self.harts, config.quantum, on_switch=self._running)
         self.exit_status: int | None = None
         self.halt_reason: str | None = None
         self._pause = threading.Event()
@@ -119,10 +120,8 @@ class Machine:
         self.bus.write_hooks.append(self._publish_write)
         self.kernel.load_into(self.bus.write_physical, RAM_BASE, self.bus.ram_size)
 
-    @property
-    def hart(self) -> Hart:
-        """The hart that runs now (with one hart: the hart)."""
-        return self.scheduler.hart
+    def _running(self, hart: Hart) -> None:
+        self.hart = hart
 
     def _wire_hart(self, hart: Hart) -> None:
         index = hart.hartid

@@ -24,6 +24,7 @@ the host, so a run, a step-by-step run and a replay take the same schedule:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -33,22 +34,27 @@ DEFAULT_QUANTUM = 10_000  # ticks a hart runs before the next awake hart's turn
 
 
 class HartScheduler:
-    def __init__(self, harts: list[Hart], quantum: int = DEFAULT_QUANTUM) -> None:
+    def __init__(self, harts: list[Hart], quantum: int = DEFAULT_QUANTUM,
+                 on_switch: Callable[[Hart], None] | None = None) -> None:
         if quantum < 1:
             raise ValueError(f"quantum must be at least 1 tick, not {quantum}")
         self.harts = harts
         self.quantum = quantum
-        self.current = 0           # index of the hart that runs (and holds the time)
+        # The hart that runs (and holds the time), and its index. A plain
+        # attribute, not a property: every watched store reads it.
+        self.hart, self.current = harts[0], 0
+        self._on_switch = on_switch  # told of each new running hart (Machine.hart)
         self.slice_left = quantum  # ticks left in the current hart's quantum
         self._epoch = 0            # grows whenever some hart executed instructions
         self._seen = [0] * len(harts)  # the epoch at which each hart last ran
 
-    @property
-    def hart(self) -> Hart:
-        return self.harts[self.current]
+    def _set_current(self, index: int) -> None:
+        self.current, self.hart = index, self.harts[index]
+        if self._on_switch is not None:
+            self._on_switch(self.hart)
 
     def now(self) -> int:
-        return self.harts[self.current].icount
+        return self.hart.icount
 
     # --- who may run -----------------------------------------------------------
     @staticmethod
@@ -77,8 +83,9 @@ class HartScheduler:
         if index == self.current:
             return
         now = self.now()
-        self.current, self.slice_left = index, self.quantum
-        hart = self.harts[index]
+        self._set_current(index)
+        self.slice_left = self.quantum
+        hart = self.hart
         gap = now - hart.icount
         hart.icount += gap
         hart.not_retired += gap
@@ -134,7 +141,8 @@ class HartScheduler:
     def restore(self, state: dict) -> None:
         """Put back ``state()`` plus which harts sleep; every hart's caches
         are dropped by the restore, so none is stale."""
-        self.current, self.slice_left = int(state["current"]), int(state["slice_left"])
+        self._set_current(int(state["current"]))
+        self.slice_left = int(state["slice_left"])
         for hart, asleep in zip(self.harts, state["asleep"]):
             hart.idle_forever = bool(asleep)
         self._seen = [self._epoch] * len(self.harts)
