@@ -359,6 +359,15 @@ class Machine:
         if native is not None:
             native.refresh_python_state()
 
+    def unwind_registers(self) -> tuple[int, int, int, int]:
+        """(privilege, sp, ra, s0) of the running hart, from an event hook
+        too: what memoises a store's call stack (see introspect/blame.py)."""
+        hart = self.hart
+        native = getattr(hart, "native", None)
+        if native is not None:
+            return native.unwind_registers()
+        return hart.privilege, hart.x[2], hart.x[1], hart.x[8]
+
     def read_csr(self, name_or_number: str | int) -> int | None:
         """A CSR's value as M-mode software would read it, or None if it does not exist."""
         from .csr import _READERS

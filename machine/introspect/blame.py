@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .callstack import SP, StackFrame, call_stack, format_call_stack
+from .callstack import StackFrame, call_stack, format_call_stack
 
 if TYPE_CHECKING:
     from ..machine import Machine
@@ -65,15 +65,14 @@ class StoreWitness:
         hart = m.hart.hartid
         if by_dma:
             return Change(icount, pc, DMA, hart)
-        m.sync_state()
-        privilege = m.privilege
+        privilege, sp, ra, s0 = m.unwind_registers()
         if privilege == USER:  # user stacks need the program's ELF: the pc only
             return Change(icount, pc, privilege, hart, (StackFrame(pc, None, 0, None, None),))
-        regs = m.hart.x
-        key = (pc, regs[SP], regs[1], regs[8])
+        key = (pc, sp, ra, s0)
         stack = self._stacks.get(key)
         if stack is None:
             if len(self._stacks) >= _CACHE_LIMIT:
                 self._stacks.clear()
+            m.sync_state()  # the unwinder reads every register
             stack = self._stacks[key] = tuple(call_stack(m, m.kernel, max_frames=16))
         return Change(icount, pc, privilege, hart, stack)

@@ -83,6 +83,11 @@ class RefcountArray:
         """Indexes of the counters that bytes [start, end) touch."""
         if not self.address:
             return range(0)
+        offset = start - self.address - self.field_offset
+        if end - start == self.element_size and offset % self.stride == 0 \
+                and 0 <= offset < self.length * self.stride:
+            index = offset // self.stride  # a store of one whole counter: most of them
+            return range(index, index + 1)
         first = max(0, (start - self.address - self.field_offset) // self.stride)
         last = min(self.length - 1, (end - 1 - self.address - self.field_offset) // self.stride)
         out = [i for i in range(first, last + 1)
@@ -276,12 +281,17 @@ class KernelView:
             start = base + field[0]
             return int.from_bytes(data[start:start + field[1]], "little", signed=signed)
 
+        # Most slots are unused, and this runs at every return to user: skip
+        # them by comparing bytes, without decoding.
+        unused = self._unused_state_bytes(fields["state"]) if not include_unused else None
         for slot in range(layout.count):
             base = slot * layout.stride
+            if unused is not None and data[base + unused[0]:base + unused[1]] == unused[2]:
+                continue
             number = num(base, "state")
             state = layout.states.get(number) or str(number)
             if state == "UNUSED" and not include_unused:
-                continue  # most slots: one read each (this runs at every return to user)
+                continue
             field = fields["name"]
             name_raw = data[base + field[0]:base + field[0] + field[1]] if field else b""
             name = name_raw.split(b"\0", 1)[0].decode("latin-1")
@@ -289,6 +299,13 @@ class KernelView:
                                    num(base, "pagetable"), num(base, "sz"),
                                    bool(num(base, "killed"))))
         return out
+
+    def _unused_state_bytes(self, field: tuple[int, int] | None) -> tuple[int, int, bytes] | None:
+        """(start, end, bytes) of the state member of a slot that is UNUSED."""
+        numbers = [n for n, name in self.procs.states.items() if name == "UNUSED"]
+        if field is None or len(numbers) != 1 or numbers[0] < 0:
+            return None
+        return field[0], field[0] + field[1], numbers[0].to_bytes(field[1], "little")
 
     def running_process(self, hart: int = 0) -> ProcessInfo | None:
         """The process a hart's kernel code runs for: xv6's ``cpus[hart].proc``

@@ -313,17 +313,20 @@ class Tracker:
 
     def _old_new(self, event: MemoryWrite, slot: int, width: int) -> tuple[int, int] | None:
         """The value of the ``width`` bytes at ``slot`` before and after the write."""
+        if slot == event.address and width == event.size:  # most stores: the event says it
+            return event.old, event.new
         data = self.machine.read_physical(slot, width)
         if data is None:
             return None
-        new = old = int.from_bytes(data, "little")
-        end = event.address + event.size
-        for i in range(width):
-            byte_address = slot + i
-            if event.address <= byte_address < end:
-                old_byte = (event.old >> (8 * (byte_address - event.address))) & 0xFF
-                old = (old & ~(0xFF << (8 * i))) | (old_byte << (8 * i))
-        return old, new
+        new = int.from_bytes(data, "little")
+        first = max(event.address, slot)  # the bytes of the slot that the write covered
+        end = min(event.address + event.size, slot + width)
+        if first >= end:
+            return new, new
+        mask = (1 << (8 * (end - first))) - 1
+        covered = (event.old >> (8 * (first - event.address))) & mask
+        shift = 8 * (first - slot)
+        return (new & ~(mask << shift)) | (covered << shift), new
 
     def _pte_write(self, event: MemoryWrite, page: int) -> None:
         self.check_pending_alloc()

@@ -1513,6 +1513,15 @@ static PyObject *core_pull(CoreObject *self, PyObject *args) {
     return PyLong_FromUnsignedLongLong(h->reservation);
 }
 
+/* What a store's call stack is memoised by, without a whole pull:
+   (privilege, sp, ra, s0). */
+static PyObject *core_unwind_registers(CoreObject *self, PyObject *unused) {
+    (void)unused;
+    Hart *h = &self->h;
+    return Py_BuildValue("(iKKK)", (int)h->privilege, (unsigned long long)h->x[2],
+                         (unsigned long long)h->x[1], (unsigned long long)h->x[8]);
+}
+
 /* run(stop_at, py_deadline, chunk_end, wants, resume_pc or None, external_lines)
    -> (exit kind, event icount, event pc, args tuple, resume still pending,
        a fallback store, icount after) */
@@ -1779,6 +1788,8 @@ static PyObject *core_decode(PyObject *module, PyObject *arg) {
 static PyMethodDef core_methods[] = {
     {"push", (PyCFunction)core_push, METH_VARARGS, "Copy the Python hart's state in."},
     {"pull", (PyCFunction)core_pull, METH_VARARGS, "Copy the state back; returns the reservation."},
+    {"unwind_registers", (PyCFunction)core_unwind_registers, METH_NOARGS,
+     "(privilege, sp, ra, s0) now, for a store's call stack."},
     {"run", (PyCFunction)core_run, METH_VARARGS, "Run until a limit, a fallback, a breakpoint or an event."},
     {"watch_pages", (PyCFunction)core_watch_pages, METH_VARARGS, "Watch or unwatch these pages."},
     {"set_ranges", (PyCFunction)core_set_ranges, METH_O, "The watched byte ranges of partly watched pages."},

@@ -114,6 +114,14 @@ class NativeEngine:
             self._pull()
             hart.pc, hart.icount = pc, icount
 
+    def unwind_registers(self) -> tuple[int, int, int, int]:
+        """(privilege, sp, ra, s0) now, from a watched store's hook: cheaper
+        than ``refresh_python_state`` when only a stack's memo key is needed."""
+        if self.running:
+            return self.core.unwind_registers()
+        hart = self.hart
+        return hart.privilege, hart.x[2], hart.x[1], hart.x[8]
+
     def python_caches_stale(self) -> None:
         """The core wrote RAM the Python memory system has cached views of:
         drop them before Python executes an instruction."""
