@@ -23,6 +23,9 @@ PAGE_SHIFT = 12
 WriteHook = Callable[[int, int, int, int], None]  # address, size, old value, new value
 
 
+_WATCH_LOG_LIMIT = 8192  # changes kept for watch_changes_since
+
+
 class Bus:
     def __init__(self, ram_base: int, ram_size: int) -> None:
         self.ram_base = ram_base
@@ -33,6 +36,12 @@ class Bus:
         self._devices: list[MmioDevice] = []
         self.watched_pages: set[int] = set()
         self.watch_generation = 0  # grows at every change of what is watched
+        # The recent changes, (page, now watched) or (-1, _) for a change of
+        # ranges only, one per generation: a native core applies only these
+        # instead of comparing whole sets (thousands of pages, many changes a
+        # second while the tracker follows page tables).
+        self._watch_log: list[tuple[int, bool]] = []
+        self._watch_log_start = 0  # the generation before _watch_log[0]
         # Pages watched only in parts: page -> the [start, end) byte ranges watched in it.
         self.partial_watches: dict[int, list[tuple[int, int]]] = {}
         self.range_generation = 0  # grows at every change of partial_watches
@@ -65,13 +74,32 @@ class Bus:
         return self.ram_base <= address and address + size <= self.ram_end
 
     # --- watching ---------------------------------------------------------
+    def _log_watch(self, page_number: int, watched: bool) -> None:
+        self._watch_log.append((page_number, watched))
+        self.watch_generation += 1
+        if len(self._watch_log) > _WATCH_LOG_LIMIT:
+            drop = _WATCH_LOG_LIMIT // 2
+            del self._watch_log[:drop]
+            self._watch_log_start += drop
+
+    def watch_changes_since(self, generation: int) -> list[tuple[int, bool]] | None:
+        """The (page, watched) changes after ``generation``, oldest first
+        (page -1: ranges only); None where they are not known any more, or
+        ``watched_pages`` was replaced wholesale: then read it whole."""
+        if self.watch_generation != self._watch_log_start + len(self._watch_log):
+            self._watch_log, self._watch_log_start = [], self.watch_generation  # replaced
+            return None
+        if generation < self._watch_log_start:
+            return None
+        return self._watch_log[generation - self._watch_log_start:]
+
     def watch_physical_page(self, page_number: int) -> None:
         """Watch the whole page (a page watched in parts becomes wholly watched)."""
         if page_number not in self.watched_pages or page_number in self.partial_watches:
             if self.partial_watches.pop(page_number, None) is not None:
                 self.range_generation += 1
             self.watched_pages.add(page_number)
-            self.watch_generation += 1
+            self._log_watch(page_number, True)
             for hook in self.watch_changed_hooks:
                 hook()
 
@@ -80,7 +108,7 @@ class Bus:
             self.watched_pages.discard(page_number)
             if self.partial_watches.pop(page_number, None) is not None:
                 self.range_generation += 1
-            self.watch_generation += 1
+            self._log_watch(page_number, False)
 
     def watch_physical_range(self, start: int, end: int) -> None:
         """Watch the bytes [start, end) (pages already wholly watched stay so)."""
@@ -90,9 +118,11 @@ class Bus:
                 continue
             low, high = max(start, page << PAGE_SHIFT), min(end, (page + 1) << PAGE_SHIFT)
             self.partial_watches.setdefault(page, []).append((low, high))
-            new_page = new_page or page not in self.watched_pages
-            self.watched_pages.add(page)
-        self.watch_generation += 1
+            if page not in self.watched_pages:
+                new_page = True
+                self.watched_pages.add(page)
+                self._log_watch(page, True)
+        self._log_watch(-1, True)
         self.range_generation += 1
         if new_page:
             for hook in self.watch_changed_hooks:
@@ -111,7 +141,8 @@ class Bus:
             if not ranges:
                 del self.partial_watches[page]
                 self.watched_pages.discard(page)
-        self.watch_generation += 1
+                self._log_watch(page, False)
+        self._log_watch(-1, False)
         self.range_generation += 1
 
     def watches(self, address: int, size: int) -> bool:

@@ -18,6 +18,7 @@ each stretch of C execution.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import TYPE_CHECKING
 
 from ..isa.decoder import decode
@@ -40,7 +41,7 @@ class NativeEngine:
         bus = hart.bus
         self.core = _core.Core(bus.ram, bus.ram_base)
         self._watch_generation = self._range_generation = -1
-        self._watched: frozenset[int] = frozenset()
+        self._watched: set[int] = set()
         self._breakpoint_generation = -1
         self._wants_key: tuple | None = None
         self._wants_cached = 0
@@ -77,11 +78,16 @@ class NativeEngine:
         breakpoints (handlers change watches often: only the difference goes)."""
         bus, hart = self.hart.bus, self.hart
         if bus.watch_generation != self._watch_generation:
+            changes = bus.watch_changes_since(self._watch_generation)
             self._watch_generation = bus.watch_generation
-            now = frozenset(bus.watched_pages)
-            self.core.watch_pages(self._watched - now, False)
-            self.core.watch_pages(now - self._watched, True)
-            self._watched = now
+            if changes is None:  # unknown: compare whole sets
+                now = set(bus.watched_pages)
+                self._watch_pages(self._watched - now, now - self._watched)
+                self._watched = now
+            else:
+                last = {page: watched for page, watched in changes if page >= 0}
+                self._watch_pages([p for p, w in last.items() if not w and p in self._watched],
+                                  [p for p, w in last.items() if w and p not in self._watched])
         if bus.range_generation != self._range_generation:
             self._range_generation = bus.range_generation
             merged: list[list[int]] = []  # sorted and disjoint, as the core's search needs
@@ -94,6 +100,14 @@ class NativeEngine:
         if hart.breakpoint_generation != self._breakpoint_generation:
             self._breakpoint_generation = hart.breakpoint_generation
             self.core.set_breakpoints(sorted(hart.breakpoints))
+
+    def _watch_pages(self, off: Collection[int], on: Collection[int]) -> None:
+        if off:
+            self.core.watch_pages(off, False)
+            self._watched.difference_update(off)
+        if on:  # the core flushes its store translations: only when needed
+            self.core.watch_pages(on, True)
+            self._watched.update(on)
 
     def _push(self, with_pmp: bool = False) -> None:
         hart = self.hart
