@@ -211,3 +211,41 @@ def test_unwatching_a_range_keeps_another_watch_of_the_same_bytes(tmp_path, engi
     assert [(w.address, w.new) for w in writes] == [(WATCHED + 8, NEW)]
     machine.unwatch_physical_range(WATCHED, WATCHED + 64)
     assert not machine.bus.watches(WATCHED, 64)
+
+
+def test_watch_changes_reach_the_engine_however_many_or_however_made(tmp_path, engine) -> None:
+    """An engine that was told of a watch is told it ended: after more
+    changes than the bus's log keeps, and after time travel replaced the set
+    wholesale (then it reads the whole set again)."""
+    from machine.bus import _WATCH_LOG_LIMIT
+    for how in ("many changes", "replaced"):
+        machine = make_machine(tmp_path, {MAIN: STORES}, engine=engine)
+        prepare(machine)
+        writes: list[MemoryWrite] = []
+        machine.events.subscribe(MemoryWrite, writes.append)
+        machine.watch_physical_page(WATCHED >> 12)
+        machine.run(max_instructions=1)  # the engine now watches the page
+        if how == "many changes":
+            machine.unwatch_physical_page(WATCHED >> 12)
+            for _ in range(_WATCH_LOG_LIMIT):
+                machine.watch_physical_page(UNWATCHED >> 12)
+                machine.unwatch_physical_page(UNWATCHED >> 12)
+        else:
+            machine.bus.watched_pages = set()
+            machine.bus.watch_generation += 1
+        assert machine.run(max_instructions=10_000).reason == "exit"
+        assert writes == [], how
+
+
+def test_watch_changes_since_gives_the_changes_or_says_it_cannot() -> None:
+    from machine.bus import Bus
+    bus = Bus(RAM, 1 << 20)
+    start = bus.watch_generation
+    bus.watch_physical_page(RAM >> 12)
+    bus.watch_physical_range(RAM + 0x1000, RAM + 0x1010)
+    bus.unwatch_physical_page(RAM >> 12)
+    assert bus.watch_changes_since(start) == [
+        (RAM >> 12, True), ((RAM >> 12) + 1, True), (-1, True), (RAM >> 12, False)]
+    assert bus.watch_changes_since(bus.watch_generation) == []
+    bus.watch_generation += 1  # replaced from outside: unknown
+    assert bus.watch_changes_since(start) is None
