@@ -28,7 +28,7 @@ Functions the compiler inlined at a pc are frames of their own, as in gdb
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from machine.elf import ElfImage
@@ -138,11 +138,17 @@ def _describe(image: ElfImage, pc: int, is_return: bool) -> list[StackFrame]:
     innermost = enclosing.inlined[0].file if enclosing.inlined else enclosing.file
     where = image.source_line_in(lookup, innermost) if innermost else image.source_line(lookup)
     file, line = where if where else (None, None)
-    frames = []
+    frames: list[StackFrame] = []
     for call in enclosing.inlined:
         frames.append(StackFrame(pc, call.function, 0, file, line, inlined=True))
         file, line = call.call_file, call.call_line
     frames.append(StackFrame(pc, symbol, offset, file, line))
+    # GCC's clones inline the function into its own clone (mappages ←
+    # mappages): one frame, at the inner line
+    for i in range(len(frames) - 1, 0, -1):
+        if frames[i - 1].inlined and frames[i - 1].symbol == frames[i].symbol:
+            frames[i - 1:i + 1] = [replace(frames[i], file=frames[i - 1].file,
+                                           line=frames[i - 1].line)]
     return frames
 
 

@@ -35,6 +35,10 @@ if TYPE_CHECKING:
     from ..machine import Machine
 
 PAGE_FAULTS = (12, 13, 15)
+# Findings of one rule blamed at one instruction shown in full; later ones are
+# only counted (a long run repeats one mistake at every fork) and summed up
+# at the run's end.
+SHOWN_PER_PLACE = 3
 LIVE_STATES = ("USED", "SLEEPING", "RUNNABLE", "RUNNING")
 
 
@@ -60,6 +64,8 @@ class Tracker:
         self.fault_counts: Counter[int] = Counter()
         self.violations: list[Violation] = []
         self.reported: set[tuple] = set()
+        self.shown_at: Counter[tuple[str, int]] = Counter()  # (rule, blamed pc) -> findings shown
+        self.more_at: dict[tuple[str, int], list] = {}  # ... -> [findings only counted, a blame]
         self.pending_sfence = False
         self.changed_since_sfence: set[tuple[int, int]] = set()
         self.ever_user: set[int] = set()       # frames seen mapped by a user PTE
@@ -118,9 +124,34 @@ class Tracker:
         self.reported.add(identity)
         m = self.machine
         pc = blame.pc if blame is not None else m.pc
+        if self._only_counted(rule, pc, blame):
+            return
         violation = Violation(m.icount, rule, message, pc, frames, ptes, blame, repeats)
         self.violations.append(violation)
         self._publish(violation)
+
+    def _only_counted(self, rule: str, pc: int, blame: Change | None) -> bool:
+        """Whether enough findings of ``rule`` were shown at ``pc``: then this
+        one is only counted."""
+        place = (rule, pc)
+        if self.shown_at[place] < SHOWN_PER_PLACE:
+            self.shown_at[place] += 1
+            return False
+        more = self.more_at.setdefault(place, [0, blame])
+        more[0] += 1
+        return True
+
+    def report_counted(self) -> None:
+        """One line per place whose findings were only counted."""
+        more_at, self.more_at = self.more_at, {}
+        for (rule, pc), (count, blame) in more_at.items():
+            where = blame.where() if blame is not None else f"{pc:#x}"
+            violation = Violation(self.machine.icount, rule,
+                                  f"×{count:,} more {rule} finding{'s' if count > 1 else ''} at the same place as the "
+                                  f"{SHOWN_PER_PLACE} above: {where}", pc, blame=blame,
+                                  repeats=count)
+            self.violations.append(violation)
+            self._publish(violation)
 
     def hold(self, rule: str, message: str, frames: tuple[int, ...],
              ptes: tuple[tuple[int, int], ...], key: tuple, blame: Change,
@@ -148,6 +179,7 @@ class Tracker:
         self.release_held()
         if self._panic_from is not None:
             self._report_panic(self._console_line[self._panic_from:])
+        self.report_counted()
 
     # Which stores to a frame can make each whole-state rule fail: a PTE that
     # stops mapping a frame cannot make it mapped-while-free or shared-writable.
