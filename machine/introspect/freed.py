@@ -12,6 +12,9 @@ The allocator itself stores into free frames (a kfree called twice junk-fills
 one), so a store with the allocator's free or alloc on its call stack does not
 count: those are found by role, as the functions whose stores push and pop
 the free list's head, besides xv6's names.
+
+Nothing is watched before the first return to user mode: at boot kinit pushes
+every frame, and each watch change costs the engines a re-read.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ class FreedFrames:
         self.machine = machine
         self.frames: OrderedDict[int, Change] = OrderedDict()  # frame -> its push, oldest first
         self.allocator: set[str] = set(ALLOCATOR_NAMES)
+        self.active = False  # set at the first return to user mode
 
     def __contains__(self, frame: int) -> bool:
         return frame in self.frames
@@ -44,6 +48,8 @@ class FreedFrames:
         store). ``keep_watch(frame)`` says whether another watcher needs the
         page, so that evicting it from the window must not unwatch it."""
         self._learn(change)
+        if not self.active:
+            return
         self.frames.pop(frame, None)
         self.frames[frame] = change
         self.machine.watch_physical_page(frame >> 12)

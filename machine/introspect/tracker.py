@@ -76,10 +76,12 @@ class Tracker:
         self.pushed: dict[int, Change] = {}
         self.freed = FreedFrames(machine)  # the newest of them, watched for stores
         # Processes inside the kernel (trapped from user mode, not yet back),
-        # as they were at each frame's last change; frames whose check waits.
-        self.in_kernel: set[int] = set()
-        self._in_kernel_now: frozenset[int] = frozenset()
-        self.touched_in: dict[int, frozenset[int]] = {}
+        # each with the number of that entry; the entries open at each frame's
+        # last change; the frames whose check waits for them to end.
+        self.in_kernel: dict[int, int] = {}
+        self._entries = 0
+        self._in_kernel_now: frozenset[tuple[int, int]] = frozenset()
+        self.touched_in: dict[int, frozenset[tuple[int, int]]] = {}
         self.in_flight: set[int] = set()
         self._console_line = ""
         self._panic_change: Change | None = None  # where panic() was called, once seen
@@ -545,6 +547,7 @@ class Tracker:
         self.witness.new_entry()
         if event.to_privilege != USER:
             return
+        self.freed.active = True
         self.release_held()
         self.rescan()
         root = self.current_root()
@@ -571,11 +574,13 @@ class Tracker:
     def _set_in_kernel(self, pid: int, inside: bool) -> None:
         if (pid in self.in_kernel) != inside:
             if inside:
-                self.in_kernel.add(pid)
+                self._entries += 1
+                self.in_kernel[pid] = self._entries
             else:
-                self.in_kernel.discard(pid)
-            self.in_kernel &= set(self.processes) | {pid}
-            self._in_kernel_now = frozenset(self.in_kernel)
+                del self.in_kernel[pid]
+            for gone in [p for p in self.in_kernel if p not in self.processes and p != pid]:
+                del self.in_kernel[gone]
+            self._in_kernel_now = frozenset(self.in_kernel.items())
 
     def _settled(self, frames: set[int]) -> set[int]:
         """The frames whose last change no other process may still be in the
@@ -583,11 +588,10 @@ class Tracker:
         PTE (uvmunmap), or between mapping a page and counting it (uvmcopy),
         leaves a frame half changed while others return to user mode. The
         rest wait in ``in_flight`` for a later quiescent point."""
-        busy = {pid for pid in self.in_kernel
-                if pid in self.processes and self.processes[pid].state in ("RUNNABLE", "RUNNING")}
-        root = self.current_root()
-        returning = self.process_for_root(root)
-        busy.discard(returning.pid if returning else -1)
+        returning = self.process_for_root(self.current_root())
+        busy = {(pid, entry) for pid, entry in self.in_kernel.items()
+                if pid in self.processes and self.processes[pid].state in ("RUNNABLE", "RUNNING")
+                and (returning is None or pid != returning.pid)}
         if not busy:
             return frames
         waiting = {f for f in frames if self.touched_in.get(f, frozenset()) & busy}
