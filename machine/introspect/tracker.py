@@ -148,8 +148,9 @@ class Tracker:
         more_at, self.more_at = self.more_at, {}
         for (rule, pc), (count, blame) in more_at.items():
             where = blame.where() if blame is not None else f"{pc:#x}"
+            findings = "findings" if count > 1 else "finding"
             violation = Violation(self.machine.icount, rule,
-                                  f"×{count:,} more {rule} finding{'s' if count > 1 else ''} at the same place as the "
+                                  f"×{count:,} more {rule} {findings} at the same place as the "
                                   f"{SHOWN_PER_PLACE} above: {where}", pc, blame=blame,
                                   repeats=count)
             self.violations.append(violation)
