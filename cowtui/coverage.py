@@ -24,7 +24,8 @@ REFCOUNT_RULES = ("refcount-mismatch", "maps-free-frame", "double-free", "frame-
                   "allocated-without-count")
 # Rules that need the processes' page tables, found through the process table.
 PAGE_TABLE_RULES = tuple(rule for rule in RULES
-                         if rule not in ("double-free", "kernel-panic", "allocated-without-count"))
+                         if rule not in ("double-free", "kernel-panic", "allocated-without-count",
+                                         "free-frame-written"))
 # The members of struct proc the page tables are found through.
 PROC_MEMBERS = ("pid", "state", "pagetable")
 # Rules that tell COW pages by their RSW bit.
@@ -83,7 +84,7 @@ def gaps(view: KernelView, cow_bits: CowBitWatch | None = None) -> list[Gap]:
                          "(e.g. --refcount-symbol kmem.ref)", REFCOUNT_RULES))
     if view.freelist_address is None:
         found.append(Gap("no free list found (a global `kmem` with a member `freelist`)",
-                         ("allocated-without-count",)))
+                         ("allocated-without-count", "free-frame-written")))
     cow_gap = cow_bits.gap() if cow_bits is not None else None
     if cow_gap is not None:
         found.append(cow_gap)

@@ -67,7 +67,8 @@ def finish(machine: Machine, image: ElfImage) -> ReturnPoint | str:
     """Where the current function returns to (its caller's frame in the call
     stack), or why that cannot be told. ``image``: the ELF of the code
     running (the kernel's, or the user program's)."""
-    frames = call_stack(machine, image, max_frames=2)
+    # inlined functions' frames share the real function's pc: skip them
+    frames = [f for f in call_stack(machine, image, max_frames=8) if not f.inlined][:2]
     if len(frames) < 2:
         where = "no symbols for this code" if frames[0].symbol is None else \
             f"{frames[0].symbol} has no caller on the stack"

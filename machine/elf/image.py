@@ -25,6 +25,7 @@ from elftools.elf.elffile import ELFFile
 
 from .cfi import CallFrameTable, UnwindRule
 from .errors import PARSE_ERRORS, ElfError, describe
+from .inlines import Enclosing, InlineTable
 from .lines import LineTable
 from .symbols import RawSymbol, Symbol, SymbolTable
 from .typeinfo import DwarfTypes, TypeInfo, VariableInfo
@@ -86,6 +87,7 @@ class ElfImage:
         self._lines: LineTable | None = None
         self._types: DwarfTypes | None = None
         self._frames: CallFrameTable | None = None
+        self._inlines: InlineTable | None = None
 
     # -- opening -----------------------------------------------------------
 
@@ -307,6 +309,8 @@ class ElfImage:
             out.extend(self._lines.skipped_units)
         if self._types is not None:
             out.extend(self._types.errors)
+        if self._inlines is not None:
+            out.extend(self._inlines.skipped_units)
         return out
 
     def source_line(self, address: int) -> tuple[str, int] | None:
@@ -314,6 +318,28 @@ class ElfImage:
         named it, relative to the compilation directory (``kernel/proc.c``)."""
         table = self._line_table()
         return table.source_line(address) if table else None
+
+    def source_line_in(self, address: int, file: str) -> tuple[str, int] | None:
+        """``source_line``, preferring ``file``'s rows where the compiler put
+        rows of several files (an inlined helper's and its caller's) at one
+        address: the line a call stack shows for a frame in ``file``."""
+        table = self._line_table()
+        return table.source_line_in(address, file) if table else None
+
+    def inlined_at(self, address: int) -> Enclosing | None:
+        """The real function's file around ``address`` and the calls the
+        compiler inlined there (innermost first); None without DWARF."""
+        if self._inlines is None:
+            with self._lock:
+                dwarf = self._dwarf_info()
+                if dwarf is None:
+                    return None
+                if self._inlines is None:
+                    try:
+                        self._inlines = InlineTable.build(dwarf)
+                    except PARSE_ERRORS:
+                        self._inlines = InlineTable()
+        return self._inlines.at(address)
 
     def address_of_line(self, file: str, line: int) -> int | None:
         """Where a ``file:line`` breakpoint goes; ``file`` may be a basename

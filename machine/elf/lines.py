@@ -8,6 +8,11 @@ turns all of them into one sorted table, built once:
   its first statements, all at the entry address), the last row that is a
   statement (``is_stmt``) wins, or the last row if none is, which is the row
   gdb reports.
+- ``source_line_in(pc, file)``: the same, but among the rows at that address
+  the last one in ``file`` when there is one. A caller frame needs it: GCC
+  puts an inlined helper's last line (``riscv.h:260``, r_stval's return) and
+  the caller's own line (``trap.c:73``) at one address, and the helper's row
+  is the statement, yet the call after it is the caller's.
 - ``address_of_line(file, line)``: the lowest address of a statement row for
   that line; a line without code moves on to the next line that has some, as
   a gdb breakpoint does. ``file`` matches a file by basename or path suffix.
@@ -37,6 +42,9 @@ class LineTable:
     def __init__(self) -> None:
         self._addresses: list[int] = []
         self._locations: list[tuple[str, int] | None] = []
+        # address -> every row's location there, in order, with is_stmt, where
+        # the rows at one address name more than one file
+        self._mixed: dict[int, list[tuple[tuple[str, int], bool]]] = {}
         # full path -> display path; full path -> line -> (lowest stmt addr, lowest addr)
         self._display: dict[str, str] = {}
         self._lines: dict[str, dict[int, list[int | None]]] = {}
@@ -63,7 +71,7 @@ class LineTable:
                     continue
                 table._index_rows(rows, paths)
                 sequences.append(
-                    (rows[0][0], end, _collapse(rows, paths, table._display))
+                    (rows[0][0], end, _collapse(rows, paths, table._display, table._mixed))
                 )
         sequences.sort(key=lambda s: (s[0], s[1]))
         last_end = -1
@@ -87,6 +95,20 @@ class LineTable:
         if i < 0:
             return None
         return self._locations[i]
+
+    def source_line_in(self, address: int, file: str) -> tuple[str, int] | None:
+        """``source_line``, preferring the rows of ``file`` (a display path)."""
+        i = bisect.bisect_right(self._addresses, address) - 1
+        if i < 0:
+            return None
+        rows = self._mixed.get(self._addresses[i])
+        if rows is None:
+            return self._locations[i]
+        in_file = [(location, stmt) for location, stmt in rows if location[0] == file]
+        if not in_file:
+            return self._locations[i]
+        statements = [location for location, stmt in in_file if stmt]
+        return statements[-1] if statements else in_file[-1][0]
 
     def address_of_line(self, file: str, line: int) -> int | None:
         candidates = [full for full in self._lines if _path_matches(file, full)]
@@ -125,31 +147,14 @@ class LineTable:
         if program is None:
             return []
         entries = program.get_entries()  # decode first: DW_LNE_define_file adds files
-        top = cu.get_top_DIE()
-        comp_dir = (
-            _text(top.attributes["DW_AT_comp_dir"].value)
-            if "DW_AT_comp_dir" in top.attributes
-            else ""
-        )
-        version = program["version"]
-        dirs = [_text(d) for d in program["include_directory"]]
+        comp_dir = unit_comp_dir(cu)
         file_ids: dict[int, int] = {}
-        first_file = 0 if version >= 5 else 1
-        for n, entry in enumerate(program["file_entry"]):
-            name = _text(entry.name)
-            d = entry.dir_index or 0
-            if version >= 5:
-                directory = dirs[d] if d < len(dirs) else comp_dir
-            else:
-                directory = (
-                    comp_dir if d == 0 else (dirs[d - 1] if d - 1 < len(dirs) else "")
-                )
-            full, display = _paths(name, directory, comp_dir)
+        for number, (full, display) in unit_files(program, comp_dir).items():
             if full not in path_index:
                 path_index[full] = len(paths)
                 paths.append(full)
                 self._display[full] = display
-            file_ids[n + first_file] = path_index[full]
+            file_ids[number] = path_index[full]
 
         sequences: list[tuple[list[_Row], int]] = []
         rows: list[_Row] = []
@@ -182,24 +187,56 @@ class LineTable:
 
 
 def _collapse(
-    rows: list[_Row], paths: list[str], display: dict[str, str]
+    rows: list[_Row], paths: list[str], display: dict[str, str],
+    mixed: dict[int, list[tuple[tuple[str, int], bool]]],
 ) -> list[tuple[int, tuple[str, int] | None]]:
-    """One location per address: the last statement row there, else the last row."""
+    """One location per address: the last statement row there, else the last
+    row. Where the rows at an address name several files, all of them go
+    into ``mixed``."""
     out: list[tuple[int, tuple[str, int] | None]] = []
     i = 0
     while i < len(rows):
         address = rows[i][0]
         chosen = rows[i]
         chosen_stmt = False
+        here: list[tuple[tuple[str, int], bool]] = []
         while i < len(rows) and rows[i][0] == address:
             if rows[i][3] or not chosen_stmt:
                 chosen = rows[i]
                 chosen_stmt = rows[i][3]
+            if rows[i][1] >= 0 and rows[i][2]:
+                here.append(((display[paths[rows[i][1]]], rows[i][2]), rows[i][3]))
             i += 1
+        if len({location[0] for location, _ in here}) > 1:
+            mixed[address] = here
         _, file_id, line, _ = chosen
         location = None if file_id < 0 or line == 0 else (display[paths[file_id]], line)
         out.append((address, location))
     return out
+
+
+def unit_comp_dir(cu: Any) -> str:
+    top = cu.get_top_DIE()
+    return _text(top.attributes["DW_AT_comp_dir"].value) \
+        if "DW_AT_comp_dir" in top.attributes else ""
+
+
+def unit_files(program: Any, comp_dir: str) -> dict[int, tuple[str, str]]:
+    """A line program's file numbers (as DW_AT_decl_file and DW_AT_call_file
+    use them too) -> (full path, display path)."""
+    version = program["version"]
+    dirs = [_text(d) for d in program["include_directory"]]
+    first_file = 0 if version >= 5 else 1
+    files: dict[int, tuple[str, str]] = {}
+    for n, entry in enumerate(program["file_entry"]):
+        name = _text(entry.name)
+        d = entry.dir_index or 0
+        if version >= 5:
+            directory = dirs[d] if d < len(dirs) else comp_dir
+        else:
+            directory = comp_dir if d == 0 else (dirs[d - 1] if d - 1 < len(dirs) else "")
+        files[n + first_file] = _paths(name, directory, comp_dir)
+    return files
 
 
 def _paths(name: str, directory: str, comp_dir: str) -> tuple[str, str]:

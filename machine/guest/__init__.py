@@ -21,6 +21,7 @@ BUG_ZOO: dict[str, str] = {
     "kalloc-no-count": "allocated-without-count",
     "kfree-ignores-count": "maps-free-frame",
     "no-cow-check": "write-granted-without-cow",
+    "copyout-stale-pa-freed": "free-frame-written",
 }
 
 # Where each bug-zoo mistake is: the function (and its file) that the first
@@ -37,6 +38,7 @@ BUG_SITES: dict[str, tuple[str, str]] = {
     "kalloc-no-count": ("kalloc", "kernel/kalloc.c"),
     "kfree-ignores-count": ("kfree", "kernel/kalloc.c"),
     "no-cow-check": ("cowfault", "kernel/cow.c"),
+    "copyout-stale-pa-freed": ("copyout", "kernel/vm.c"),
 }
 
 

@@ -21,11 +21,14 @@ bounded: a garbage stack gives a short stack, never an exception.
 A caller frame's ``pc`` is its return address; its symbol and line are looked
 up at ``pc - 1`` (the call instruction), so a call that is a function's last
 instruction (a noreturn ``panic(...)``) names the right function and line.
+Functions the compiler inlined at a pc are frames of their own, as in gdb
+(``r_stval (kernel/riscv.h:260) ← usertrap (kernel/trap.c:73)``): same pc,
+``inlined`` set, and the frame around each names the line of the inlined call.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from machine.elf import ElfImage
@@ -54,6 +57,7 @@ class StackFrame:
     offset: int  # pc - symbol start (0 if unknown)
     file: str | None  # source file as DWARF names it (e.g. "kernel/vm.c")
     line: int | None
+    inlined: bool = False  # a function inlined into the next frame, which has the same pc
 
 
 def call_stack(machine: _Machine, image: ElfImage, *, max_frames: int = 32) -> list[StackFrame]:
@@ -72,7 +76,7 @@ def call_stack(machine: _Machine, image: ElfImage, *, max_frames: int = 32) -> l
     frames: list[StackFrame] = []
     visited: set[tuple[int, int]] = set()
     while len(frames) < max(1, max_frames):
-        frames.append(_describe(code, pc, is_return))
+        frames.extend(_describe(code, pc, is_return))
         visited.add((pc, regs.get(SP, 0)))
         step = unwinder.caller(pc, regs, is_return)
         if step is None:
@@ -80,7 +84,7 @@ def call_stack(machine: _Machine, image: ElfImage, *, max_frames: int = 32) -> l
         pc, regs, is_return = step
         if (pc, regs.get(SP, 0)) in visited:
             break
-    return frames
+    return frames[:max(1, max_frames)]
 
 
 def format_call_stack(frames: list[StackFrame], *, limit: int | None = None) -> str:
@@ -120,13 +124,32 @@ def _is_call(image: ElfImage, address: int, length: int) -> bool:
             and decoded.base.name in ("jal", "jalr") and decoded.base_operands.get("rd") == RA)
 
 
-def _describe(image: ElfImage, pc: int, is_return: bool) -> StackFrame:
+def _describe(image: ElfImage, pc: int, is_return: bool) -> list[StackFrame]:
+    """The frames at one pc: the functions inlined there, innermost first,
+    then the real function."""
     lookup = pc - 1 if is_return else pc
     found = image.symbol_at(lookup)
-    where = image.source_line(lookup)
     symbol, offset = (found[0].name, pc - found[0].address) if found else (None, 0)
+    enclosing = image.inlined_at(lookup)
+    if enclosing is None:
+        where = image.source_line(lookup)
+        file, line = where if where else (None, None)
+        return [StackFrame(pc, symbol, offset, file, line)]
+    innermost = enclosing.inlined[0].file if enclosing.inlined else enclosing.file
+    where = image.source_line_in(lookup, innermost) if innermost else image.source_line(lookup)
     file, line = where if where else (None, None)
-    return StackFrame(pc, symbol, offset, file, line)
+    frames: list[StackFrame] = []
+    for call in enclosing.inlined:
+        frames.append(StackFrame(pc, call.function, 0, file, line, inlined=True))
+        file, line = call.call_file, call.call_line
+    frames.append(StackFrame(pc, symbol, offset, file, line))
+    # GCC's clones inline the function into its own clone (mappages ←
+    # mappages): one frame, at the inner line
+    for i in range(len(frames) - 1, 0, -1):
+        if frames[i - 1].inlined and frames[i - 1].symbol == frames[i].symbol:
+            frames[i - 1:i + 1] = [replace(frames[i], file=frames[i - 1].file,
+                                           line=frames[i - 1].line)]
+    return frames
 
 
 class _Unwinder:

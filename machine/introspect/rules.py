@@ -29,6 +29,8 @@ RULES: dict[str, str] = {
         "a page fault may make writable only a page that is COW: text and read-only pages stay so",
     "allocated-without-count":
         "a frame taken off the free list must get refcount 1 before the allocator returns it",
+    "free-frame-written":
+        "the kernel must not store into a frame on the free list, outside kfree and kalloc",
     "kernel-panic":
         "a COW fault must kill the faulting process, never panic the kernel",
 }
@@ -64,6 +66,10 @@ MISTAKES: dict[str, str] = {
     "allocated-without-count":
         "usual mistake: kalloc pops the frame but never sets its count to 1, so the first kfree "
         "or kref of it finds it free; look at kalloc (kernel/kalloc.c)",
+    "free-frame-written":
+        "usual mistake: copyout looks up the physical address, the COW fault handler copies the "
+        "page and frees the old frame, then copyout writes through the old address; look up "
+        "the pa again after the copy (copyout)",
     "kernel-panic":
         "usual mistake: no va >= MAXVA / PTE_V / PTE_U check before walk(), or panic() when "
         "kalloc() returns 0; look at the caller of panic named in the message",

@@ -22,6 +22,7 @@ from .blame import Change, StoreWitness
 from .callstack import call_address
 from .events import (FaultResolved, PageFault, ProcessExited, ProcessForked, PteChanged,
                      RefcountChanged, Violation)
+from .freed import FreedFrames
 from .invariants import Finding, check_frames, check_pte_change, shared_cow_frames
 from .kernel_view import KernelView, ProcessInfo
 from .mappings import MappingIndex
@@ -34,6 +35,10 @@ if TYPE_CHECKING:
     from ..machine import Machine
 
 PAGE_FAULTS = (12, 13, 15)
+# Findings of one rule blamed at one instruction shown in full; later ones are
+# only counted (a long run repeats one mistake at every fork) and summed up
+# at the run's end.
+SHOWN_PER_PLACE = 3
 LIVE_STATES = ("USED", "SLEEPING", "RUNNABLE", "RUNNING")
 
 
@@ -59,6 +64,8 @@ class Tracker:
         self.fault_counts: Counter[int] = Counter()
         self.violations: list[Violation] = []
         self.reported: set[tuple] = set()
+        self.shown_at: Counter[tuple[str, int]] = Counter()  # (rule, blamed pc) -> findings shown
+        self.more_at: dict[tuple[str, int], list] = {}  # ... -> [findings only counted, a blame]
         self.pending_sfence = False
         self.changed_since_sfence: set[tuple[int, int]] = set()
         self.ever_user: set[int] = set()       # frames seen mapped by a user PTE
@@ -67,6 +74,15 @@ class Tracker:
         # and the pushes not yet checked at a quiescent point.
         self.free_frames: set[int] = set()
         self.pushed: dict[int, Change] = {}
+        self.freed = FreedFrames(machine)  # the newest of them, watched for stores
+        # Processes inside the kernel (trapped from user mode, not yet back),
+        # each with the number of that entry; the entries open at each frame's
+        # last change; the frames whose check waits for them to end.
+        self.in_kernel: dict[int, int] = {}
+        self._entries = 0
+        self._in_kernel_now: frozenset[tuple[int, int]] = frozenset()
+        self.touched_in: dict[int, frozenset[tuple[int, int]]] = {}
+        self.in_flight: set[int] = set()
         self._console_line = ""
         self._panic_change: Change | None = None  # where panic() was called, once seen
         self._panic_from: int | None = None  # where in the console line panic's text begins
@@ -110,9 +126,35 @@ class Tracker:
         self.reported.add(identity)
         m = self.machine
         pc = blame.pc if blame is not None else m.pc
+        if self._only_counted(rule, pc, blame):
+            return
         violation = Violation(m.icount, rule, message, pc, frames, ptes, blame, repeats)
         self.violations.append(violation)
         self._publish(violation)
+
+    def _only_counted(self, rule: str, pc: int, blame: Change | None) -> bool:
+        """Whether enough findings of ``rule`` were shown at ``pc``: then this
+        one is only counted."""
+        place = (rule, pc)
+        if self.shown_at[place] < SHOWN_PER_PLACE:
+            self.shown_at[place] += 1
+            return False
+        more = self.more_at.setdefault(place, [0, blame])
+        more[0] += 1
+        return True
+
+    def report_counted(self) -> None:
+        """One line per place whose findings were only counted."""
+        more_at, self.more_at = self.more_at, {}
+        for (rule, pc), (count, blame) in more_at.items():
+            where = blame.where() if blame is not None else f"{pc:#x}"
+            findings = "findings" if count > 1 else "finding"
+            violation = Violation(self.machine.icount, rule,
+                                  f"×{count:,} more {rule} {findings} at the same place as the "
+                                  f"{SHOWN_PER_PLACE} above: {where}", pc, blame=blame,
+                                  repeats=count)
+            self.violations.append(violation)
+            self._publish(violation)
 
     def hold(self, rule: str, message: str, frames: tuple[int, ...],
              ptes: tuple[tuple[int, int], ...], key: tuple, blame: Change,
@@ -140,6 +182,7 @@ class Tracker:
         self.release_held()
         if self._panic_from is not None:
             self._report_panic(self._console_line[self._panic_from:])
+        self.report_counted()
 
     # Which stores to a frame can make each whole-state rule fail: a PTE that
     # stops mapping a frame cannot make it mapped-while-free or shared-writable.
@@ -225,7 +268,7 @@ class Tracker:
         for page, (owner, _, _) in list(self.table_pages.items()):
             if owner == pid:
                 del self.table_pages[page]
-                if page >> 12 not in self._refcount_pages:
+                if page >> 12 not in self._refcount_pages and page not in self.freed:
                     self.machine.unwatch_physical_page(page >> 12)
 
     def _read_address_space(self, pid: int, root: int) -> None:
@@ -271,6 +314,8 @@ class Tracker:
             self._refcount_write(event)
         if page in self.cow_watched:
             self._cow_frame_write(event, page)
+        if page in self.freed:
+            self._freed_frame_write(event, page)
 
     def _freelist_write(self, event: MemoryWrite) -> None:
         """A push (kfree) or a pop (kalloc) of the free list's head. A popped
@@ -286,11 +331,37 @@ class Tracker:
             frame = new & ~0xFFF
             self.free_frames.add(frame)
             self.pushed[frame] = self.witness.change(event.icount, event.pc, event.by_dma)
+            self.touched_in[frame] = self._in_kernel_now
+            self.freed.pushed(frame, self.pushed[frame], self._watched_otherwise)
         elif old and old != new:
             change = self.witness.change(event.icount, event.pc, event.by_dma)
             self.pending_alloc = (old & ~0xFFF, change)
             self.free_frames.discard(old & ~0xFFF)
             self.pushed.pop(old & ~0xFFF, None)
+            self.freed.popped(old & ~0xFFF, change, self._watched_otherwise)
+
+    def _watched_otherwise(self, frame: int) -> bool:
+        """Whether a rule other than free-frame-written needs the frame's page watched."""
+        return frame in self.table_pages or frame in self.cow_watched \
+            or frame >> 12 in self._refcount_pages
+
+    def _freed_frame_write(self, event: MemoryWrite, page: int) -> None:
+        """free-frame-written: the kernel, outside the allocator, stored into
+        a frame on the free list (a use after free: copyout through the pa it
+        looked up before the COW fault handler freed that frame)."""
+        key = ("free-frame-written", page)
+        if key in self.held:  # a repeat: only counted
+            self.held[key][5] += 1
+            return
+        if event.by_dma:
+            return
+        change = self.witness.change(event.icount, event.pc)
+        if change.by_user or self.freed.by_allocator(change):
+            return  # a user store is maps-free-frame's; the allocator's own, no finding
+        self.hold("free-frame-written",
+                  f"{change.who()} stored into frame {page:#x}, which is on the free list "
+                  f"(freed at {self.freed.freed_at(page).where()}), at {change.where()}",
+                  (page,), (), (page,), change)
 
     def check_pending_alloc(self) -> None:
         pending, self.pending_alloc = self.pending_alloc, None
@@ -352,8 +423,10 @@ class Tracker:
                 self.pte_changes[(pid, va)] = change
                 if is_leaf(new):
                     self.frame_changes["mapped"][pte_frame(new)] = change
+                    self.touched_in[pte_frame(new)] = self._in_kernel_now
                 if is_leaf(old) and (not is_leaf(new) or pte_frame(old) != pte_frame(new)):
                     self.frame_changes["unmapped"][pte_frame(old)] = change
+                    self.touched_in[pte_frame(old)] = self._in_kernel_now
             if is_leaf(new):
                 assert change is not None
                 # a kernel that never sets our COW bit uses the other one: no COW page is known
@@ -395,6 +468,7 @@ class Tracker:
                 continue
             frame = array.frame_at(index)
             self.index.dirty.add(frame)
+            self.touched_in[frame] = self._in_kernel_now
             change = self.witness.change(event.icount, event.pc, event.by_dma)
             self.frame_changes["refcount"][frame] = change
             self._publish(RefcountChanged(event.icount, frame, old, new, event.pc))
@@ -455,11 +529,14 @@ class Tracker:
     def _on_trap(self, event: TrapTaken) -> None:
         self.check_pending_alloc()
         self.witness.new_entry()
-        if event.from_privilege != USER or event.cause & INTERRUPT_BIT:
+        if event.from_privilege != USER:
             return
         root = self.current_root()
         process = self.process_for_root(root)
         pid = process.pid if process else -1
+        self._set_in_kernel(pid, True)
+        if event.cause & INTERRUPT_BIT:
+            return
         if event.cause in PAGE_FAULTS:
             leaf = leaf_at(self.view.read_page, root, event.tval) if root else None
             pte = leaf.pte if leaf else 0
@@ -474,10 +551,12 @@ class Tracker:
         self.witness.new_entry()
         if event.to_privilege != USER:
             return
+        self.freed.active = True
         self.release_held()
         self.rescan()
         root = self.current_root()
         process = self.process_for_root(root)
+        self._set_in_kernel(process.pid if process else -1, False)
         if process is not None and process.pid in self.open_faults:
             self._resolve(process.pid, root)
         for pid in list(self.open_faults):
@@ -494,6 +573,34 @@ class Tracker:
                             key=(process.pid, stale[0][1], event.icount))
         self.changed_since_sfence.clear()
         self.pending_sfence = False
+
+    # --- operations still under way in other processes ----------------------
+    def _set_in_kernel(self, pid: int, inside: bool) -> None:
+        if (pid in self.in_kernel) != inside:
+            if inside:
+                self._entries += 1
+                self.in_kernel[pid] = self._entries
+            else:
+                del self.in_kernel[pid]
+            for gone in [p for p in self.in_kernel if p not in self.processes and p != pid]:
+                del self.in_kernel[gone]
+            self._in_kernel_now = frozenset(self.in_kernel.items())
+
+    def _settled(self, frames: set[int]) -> set[int]:
+        """The frames whose last change no other process may still be in the
+        middle of: one preempted in the kernel between kfree and clearing the
+        PTE (uvmunmap), or between mapping a page and counting it (uvmcopy),
+        leaves a frame half changed while others return to user mode. The
+        rest wait in ``in_flight`` for a later quiescent point."""
+        returning = self.process_for_root(self.current_root())
+        busy = {(pid, entry) for pid, entry in self.in_kernel.items()
+                if pid in self.processes and self.processes[pid].state in ("RUNNABLE", "RUNNING")
+                and (returning is None or pid != returning.pid)}
+        if not busy:
+            return frames
+        waiting = {f for f in frames if self.touched_in.get(f, frozenset()) & busy}
+        self.in_flight |= waiting
+        return frames - waiting
 
     def _on_sfence(self, event: SfenceVma) -> None:
         self.changed_since_sfence.clear()
@@ -587,10 +694,12 @@ class Tracker:
     def check_invariants(self) -> None:
         """The frame rules, over the frames whose mappings or refcount
         changed since the last check (and the ones still under suspicion)."""
-        frames = self.index.take_dirty() | set(self.unmapped_held)
+        frames = self.index.take_dirty() | set(self.unmapped_held) | self.in_flight
+        self.in_flight = set()
         view = self.view
         mappings = {frame: self.index.users(frame) for frame in frames}
-        for finding in check_frames({f: m for f, m in mappings.items() if m},
+        settled = self._settled({f for f, m in mappings.items() if m})
+        for finding in check_frames({f: mappings[f] for f in settled},
                                     view.refcount, self.cow_bit):
             self.report(finding)
         shared_cow = shared_cow_frames(mappings, self.cow_bit)
@@ -600,7 +709,8 @@ class Tracker:
                 self.machine.watch_physical_page(frame >> 12)
             elif frame not in shared_cow and frame in self.cow_watched:
                 self.cow_watched.discard(frame)
-                if frame not in self.table_pages and frame >> 12 not in self._refcount_pages:
+                if frame not in self.table_pages and frame >> 12 not in self._refcount_pages \
+                        and frame not in self.freed:
                     self.machine.unwatch_physical_page(frame >> 12)
         self._check_freed_while_mapped()
         self._check_leak(mappings)
@@ -611,7 +721,11 @@ class Tracker:
         never drops the count). Checked at a quiescent point, not at the push,
         because uvmunmap frees a frame before it clears the PTE."""
         pushed, self.pushed = self.pushed, {}
+        settled = self._settled(set(pushed))
         for frame, change in sorted(pushed.items()):
+            if frame not in settled:
+                self.pushed[frame] = change  # checked again later
+                continue
             users = self._mappings_of(frame)
             if users:
                 ptes = tuple((pid, va) for pid, va, _ in users)

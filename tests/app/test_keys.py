@@ -272,7 +272,7 @@ async def test_a_guest_that_never_stops_pauses_and_quits(loop_scenario):
         toasts = [n.message for n in app._notifications]
         assert any(t.startswith("no process table") and "not checked: refcount-mismatch" in t
                    for t in toasts), toasts
-        assert "12 rules off" in app.query_one(StatusBar).plain()   # in view for the whole run
+        assert "13 rules off" in app.query_one(StatusBar).plain()   # in view for the whole run
         await pilot.press("c")
         for _ in range(1000):                       # poll until a view state arrived mid-run
             await asyncio.sleep(0.01)               # (pilot.pause waits for an idle CPU)

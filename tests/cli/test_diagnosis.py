@@ -13,6 +13,9 @@ from machine.introspect.rules import MISTAKES, RULES
 
 from .support import REPO, one_line_error, run_cowtui, write
 
+# the line that counts the findings of a rule at a place past the first few
+COUNTED = re.compile(r"×[\d,]+ more [a-z-]+ findings? at the same place")
+
 PANIC_STOP = """\
 name: panic-stop
 kernel: no-maxva-check
@@ -67,7 +70,8 @@ def test_a_panic_that_begins_mid_line_is_still_a_panic(tmp_path: Path) -> None:
 def test_each_finding_names_who_stored_and_counts_its_repeats() -> None:
     result = run_cowtui("--headless", "--json", "bug-copyout-ignores-cow")
     records = [json.loads(line) for line in result.stdout.splitlines()]
-    written = [r for r in records if r.get("rule") == "shared-frame-written"]
+    written = [r for r in records if r.get("rule") == "shared-frame-written"
+               and not COUNTED.match(r["message"])]
     assert written
     for r in written:
         assert r["message"].startswith("the kernel stored into frame ")
@@ -83,7 +87,8 @@ def test_each_finding_names_who_stored_and_counts_its_repeats() -> None:
 def test_user_stores_are_not_told_as_the_kernels() -> None:
     """parent-left-writable: the parent's own store into the frame its child shares."""
     result = run_cowtui("--headless", "bug-parent-left-writable")
-    written = [line for line in result.stdout.splitlines() if "[shared-frame-written]" in line]
+    written = [line for line in result.stdout.splitlines() if "[shared-frame-written] " in line
+               and not COUNTED.match(line.split("] ", 1)[1])]
     assert any("] user code stored into frame" in line for line in written), written
     for line in written:   # who stored goes with where: user pcs are below the kernel
         pc = int(re.search(r" pc (0x[0-9a-f]+) ", line).group(1), 16)
@@ -141,3 +146,45 @@ stop: {{console: "$ ", instructions: 300000000}}
     assert re.search(r"was put on the free list at kfree\+0x[0-9a-f]+ \(kernel/kalloc\.c:\d+\)",
                      freed[0]), freed[0]
     assert not [line for line in lines if "[frame-leak]" in line]
+
+
+FLOOD = """\
+name: flood
+kernel: parent-left-writable
+console:
+  - {wait: "$ ", type: "cowstress\\n"}
+  - {wait: "$ ", type: "cowstress\\n"}
+  - {wait: "$ ", type: "cowstress\\n"}
+  - {wait: "$ ", type: "echo done\\n"}
+stop: {console: "done\\n$ ", instructions: 600000000}
+"""
+
+
+def test_one_mistake_repeated_all_run_long_prints_a_few_lines_and_counts_the_rest(
+        tmp_path: Path, monkeypatch) -> None:
+    """Every fork repeats parent-left-writable at the same instructions: past
+    the first findings at one place, the rest are one line with their count."""
+    from cowtui.scenario import load_scenario
+    from cowtui.session import Session
+    from machine.introspect import tracker
+
+    path = write(tmp_path, FLOOD)
+    result = run_cowtui("--headless", "--json", str(path))
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    findings = [r for r in records if r["event"] == "violation"]
+    counted = [r for r in findings if COUNTED.match(r["message"])]
+    shown = [r for r in findings if r not in counted]
+    assert counted, "nothing repeated: the flood this test is about did not happen"
+    per_place: dict[tuple[str, int], int] = {}
+    for r in shown:
+        place = (r["rule"], r["pc"])
+        per_place[place] = per_place.get(place, 0) + 1
+    assert max(per_place.values()) <= tracker.SHOWN_PER_PLACE
+    assert len(findings) <= 24
+    more = sum(int(re.search(r"×([\d,]+) more", r["message"]).group(1).replace(",", ""))
+               for r in counted)
+    # the same run with every finding shown: as many as shown plus counted
+    monkeypatch.setattr(tracker, "SHOWN_PER_PLACE", 10**9)
+    session = Session(load_scenario(path))
+    session.run_to_end()
+    assert len(session.tracker.violations) == len(shown) + more > 3 * len(findings)

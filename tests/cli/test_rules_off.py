@@ -32,7 +32,7 @@ NO_REFCOUNTS = ("cowtui: warning: no refcount array found: name it with --refcou
                 "(e.g. --refcount-symbol kmem.ref); not checked: refcount-mismatch, "
                 "maps-free-frame, double-free, frame-leak, allocated-without-count")
 NO_FREELIST = ("cowtui: warning: no free list found (a global `kmem` with a member `freelist`); "
-               "not checked: allocated-without-count")
+               "not checked: allocated-without-count, free-frame-written")
 
 
 def test_misspelt_refcount_symbol_is_bad_input() -> None:
@@ -78,7 +78,7 @@ def test_a_kernel_without_dwarf_warns_and_lists_the_rules_off(tmp_path: Path) ->
     assert " violations: none rules-off: refcount-mismatch, shared-frame-writable, " \
            "maps-free-frame, double-free, w-and-cow, cow-on-readonly, shared-frame-written, " \
            "stale-translation, frame-leak, foreign-frame-written, write-granted-without-cow, " \
-           "allocated-without-count end=stop " in summary, summary
+           "allocated-without-count, free-frame-written end=stop " in summary, summary
     assert result.returncode == 0   # what could be checked held
 
 
@@ -96,7 +96,8 @@ def test_json_summary_lists_the_rules_off(tmp_path: Path) -> None:
                                     "maps-free-frame", "double-free", "w-and-cow",
                                     "cow-on-readonly", "shared-frame-written",
                                     "stale-translation", "frame-leak", "foreign-frame-written",
-                                    "write-granted-without-cow", "allocated-without-count"]
+                                    "write-granted-without-cow", "allocated-without-count",
+                                    "free-frame-written"]
 
 
 def test_a_kernel_whose_checks_all_work_has_no_rules_off() -> None:

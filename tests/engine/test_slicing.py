@@ -21,16 +21,19 @@ def sliced(draw: random.Random):
         # (a violation, a page fault, a PTE written), mid-slice
         for kind in (Violation, PageFault, PteChanged, ProcessForked):
             session.machine.events.subscribe(kind, lambda _: session.machine.request_stop())
-        while True:
-            budget = session.budget_left()
-            if budget == 0:
-                return "budget"
-            size = min(budget, int(10 ** draw.uniform(0, 6.7)))
-            result = session.run(max_instructions=size)
-            if session.finished:
-                return "stop"
-            if result.reason in ("exit", "reset", "idle"):
-                return result.reason
+        try:
+            while True:
+                budget = session.budget_left()
+                if budget == 0:
+                    return "budget"
+                size = min(budget, int(10 ** draw.uniform(0, 6.7)))
+                result = session.run(max_instructions=size)
+                if session.finished:
+                    return "stop"
+                if result.reason in ("exit", "reset", "idle"):
+                    return result.reason
+        finally:
+            session.tracker.finish()   # as Session.run_to_end: the run's end reports what is left
     return run_to_end
 
 

@@ -141,3 +141,24 @@ def _kernel() -> ElfImage:
     if not _KERNEL:
         _KERNEL.append(ElfImage.open(bundled_kernel()))
     return _KERNEL[0]
+
+
+def test_an_inlined_function_is_a_frame_of_its_own_named_at_its_call_line() -> None:
+    # devintr() is static and inlined into usertrap and kerneltrap: a device
+    # interrupt's plic_claim() is called from devintr's line, and devintr from
+    # the trap handler's, at one pc (gdb shows the same two frames)
+    machine = booted_to_shell()
+    machine.feed_console("echo inlined\n")   # UART interrupts
+    stacks = stacks_at(machine, "plic_claim", 1)
+    assert stacks, "no device interrupt claimed"
+    frames = stacks[0]
+    assert names(frames)[:2] == ["plic_claim", "devintr"]
+    devintr, handler = frames[1], frames[2]
+    assert devintr.inlined and not handler.inlined and devintr.pc == handler.pc
+    assert handler.symbol in ("usertrap", "kerneltrap")
+    assert devintr.file == handler.file == "kernel/trap.c"
+    source = (bundled_kernel().parents[1] / "kernel" / "trap.c").read_text().splitlines()
+    assert "plic_claim()" in source[devintr.line - 1]
+    assert "devintr()" in source[handler.line - 1]
+    assert f" ← devintr (kernel/trap.c:{devintr.line}) ← {handler.symbol} (kernel/trap.c:" \
+        in format_call_stack(frames)

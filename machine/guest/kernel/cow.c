@@ -66,7 +66,7 @@ int cowfault(pagetable_t pagetable, uint64 va) {
   uint64 pa = PTE2PA(*pte);
   uint flags = (PTE_FLAGS(*pte) | PTE_W) & ~PTE_COW;
 
-  if (krefcount((void *)pa) == 1) {   // the last sharer: no copy needed
+  if (krefcount((void *)pa) == 1 && COW_LAST_SHARER_SHORTCUT) {   // the last sharer: no copy needed
     *pte = PA2PTE(pa) | flags;
     sfence_vma();
     return 0;

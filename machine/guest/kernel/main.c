@@ -19,7 +19,7 @@ static const char *variant =
 #elif defined(BUG_OOM_PANICS)
   " [bug zoo: oom-panics]"
 #elif defined(BUG_COPYOUT_STALE_PA)
-  " [bug zoo: copyout-stale-pa]"
+  COPYOUT_STALE_PA_VARIANT
 #elif defined(BUG_PARENT_LEFT_WRITABLE)
   " [bug zoo: parent-left-writable]"
 #elif defined(BUG_KALLOC_NO_COUNT)

@@ -72,3 +72,15 @@
 #else
 #define KFREE_IGNORED_COUNT(count) ((count) = 0)
 #endif
+
+// The copyout-stale-pa-freed bug: copyout's stale pa (BUG_COPYOUT_STALE_PA)
+// with a COW fault handler that always copies, even for the last sharer, and
+// frees the old frame: copyout then writes into a frame on the free list.
+#ifdef BUG_COPYOUT_STALE_PA_FREED
+#define BUG_COPYOUT_STALE_PA
+#define COW_LAST_SHARER_SHORTCUT 0
+#define COPYOUT_STALE_PA_VARIANT " [bug zoo: copyout-stale-pa-freed]"
+#else
+#define COW_LAST_SHARER_SHORTCUT 1
+#define COPYOUT_STALE_PA_VARIANT " [bug zoo: copyout-stale-pa]"
+#endif
