@@ -5,16 +5,16 @@ refcount or any watched physical address, and go to any instruction.
 The machine goes back with machine/checkpoints.py. What was learnt from the
 machine's events (the tracker's processes, page tables and open faults, the
 session's script position and trace, the PTE histories, ...) must be what it
-was at the moment gone to, so each checkpoint also keeps a copy of those
-observers' state; going to instruction N restores checkpoint k <= N, machine
-and observers together, then replays k..N with every event on, exactly as
-the run that first got there. Event logs (lists of events only ever
-appended) are not copied: they are cut back to the checkpoint's instruction.
+was at the moment gone to, so each checkpoint also keeps those observers'
+state, frozen to bytes (frozen_state.py); going to instruction N restores
+checkpoint k <= N, machine and observers together, then replays k..N with
+every event on, exactly as the run that first got there. Event logs (lists
+of events only ever appended) are not kept: they are cut back to the
+checkpoint's instruction.
 """
 
 from __future__ import annotations
 
-import copy
 import threading
 from array import array
 from collections.abc import Iterable
@@ -27,6 +27,7 @@ from machine.introspect.callstack import call_stack, format_call_stack
 from machine.introspect.events import PageFault, ProcessForked, Violation
 from machine.store_log import LoggedStore, StoreLog
 
+from .frozen_state import freeze, thaw
 from .history import PteHistory
 from .session import Session
 
@@ -48,15 +49,8 @@ class TimeTravelError(ValueError):
     """A move that cannot be made (nothing earlier, before the first checkpoint)."""
 
 
-def _trim(log: Any, icount: int) -> None:
-    """Cut an event log (a list of events, or a dict of such lists) back to
-    the events before ``icount``."""
-    if isinstance(log, dict):
-        for key in list(log):
-            _trim(log[key], icount)
-            if not log[key]:
-                del log[key]
-        return
+def _trim(log: list, icount: int) -> None:
+    """Cut an event log back to the events before ``icount``."""
     keep = len(log)
     while keep and log[keep - 1].icount >= icount:
         keep -= 1
@@ -83,10 +77,10 @@ class TimeTravel:
         # Not state of a moment: the PTEs changed since the last stop (a jump
         # starts that afresh).
         self._skipped: set[tuple[int, str]] = set()
-        if history is not None:
+        if history is not None:   # its log of changes is cut back by its forget_from
             self._observers.append(history)
-            self._logs.append((history, "_by_pte"))
-            self._skipped.add((id(history), "_changed"))
+            self._skipped |= {(id(history), "_changed"), (id(history), "_by_pte"),
+                              (id(history), "_order")}
         m = self.machine
         # Shared, not copied: the machine and what it is wired to, the observers
         # themselves (they refer to each other), and their threads' locks and events.
@@ -105,30 +99,26 @@ class TimeTravel:
         if event.from_privilege != event.to_privilege:
             self._switches.append(event.icount)
 
-    def _memo(self) -> dict[int, Any]:
-        return {id(o): o for o in self._pinned}
-
     def _capture_observers(self) -> dict[str, Any]:
         logs = {(id(owner), name) for owner, name in self._logs} | self._skipped
-        states = []
-        memo = self._memo()
-        for owner in self._observers:
-            fields = {name: value for name, value in vars(owner).items()
-                      if (id(owner), name) not in logs}
-            states.append(copy.deepcopy(fields, memo))
+        states = [{name: value for name, value in vars(owner).items()
+                   if (id(owner), name) not in logs} for owner in self._observers]
         bus = self.machine.bus
-        return {"observers": states, "watched_pages": set(bus.watched_pages),
+        return {"observers": freeze(states, self._pinned),
+                "watched_pages": set(bus.watched_pages),
                 "partial_watches": {p: list(r) for p, r in bus.partial_watches.items()}}
 
     def _attach(self, point) -> None:
         point.extra = self._capture_observers()
 
     def _restore_observers(self, saved: dict[str, Any], icount: int) -> None:
-        memo = self._memo()
-        for owner, fields in zip(self._observers, saved["observers"], strict=True):
-            vars(owner).update(copy.deepcopy(fields, memo))
+        for owner, fields in zip(self._observers, thaw(saved["observers"], self._pinned),
+                                 strict=True):
+            vars(owner).update(fields)
         for owner, name in self._logs:
             _trim(getattr(owner, name), icount)
+        if self.history is not None:
+            self.history.forget_from(icount)
         bus = self.machine.bus
         bus.watched_pages = set(saved["watched_pages"])
         bus.partial_watches = {p: list(r) for p, r in saved["partial_watches"].items()}
