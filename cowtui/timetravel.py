@@ -27,6 +27,7 @@ from machine.introspect.callstack import call_stack, format_call_stack
 from machine.introspect.events import PageFault, ProcessForked, Violation
 from machine.store_log import LoggedStore, StoreLog
 
+from .change_recall import RecallingWitness
 from .frozen_state import freeze, thaw
 from .history import PteHistory
 from .session import Session
@@ -82,11 +83,15 @@ class TimeTravel:
             self._skipped |= {(id(history), "_changed"), (id(history), "_by_pte"),
                               (id(history), "_order")}
         m = self.machine
+        # Replays ask the tracker for stores' call stacks the first run unwound.
+        self._witness = RecallingWitness(session.tracker.witness, m)
+        session.tracker.witness = self._witness
         # Shared, not copied: the machine and what it is wired to, the observers
         # themselves (they refer to each other), and their threads' locks and events.
         wiring = [value for owner in self._observers for value in vars(owner).values()
                   if isinstance(value, _THREAD_TYPES)]
         self._pinned = [self, m, m.events, m.bus, m.kernel, m.hart, session.scenario,
+                        self._witness,
                         *self._observers, *wiring, *pinned]
         self.replaying = False
         session.timetravel = self   # before the first capture: restoring it keeps this
@@ -119,6 +124,7 @@ class TimeTravel:
             _trim(getattr(owner, name), icount)
         if self.history is not None:
             self.history.forget_from(icount)
+        self._witness.new_entry()   # its stack memo may hold a later kernel entry's
         bus = self.machine.bus
         bus.watched_pages = set(saved["watched_pages"])
         bus.partial_watches = {p: list(r) for p, r in saved["partial_watches"].items()}
@@ -163,6 +169,7 @@ class TimeTravel:
         finally:
             self.replaying = False
         here = self.machine.icount
+        self._witness.forget_from(here)
         message = why or f"at #{here:,}"
         if end in ("exit", "reset", "idle") and here < target:
             message += f" (the run {'idles' if end == 'idle' else 'ends'} at #{here:,})"

@@ -5,17 +5,13 @@ Every state gone back to is compared with the one gdb saw going forward."""
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from .support import KERNEL, CowtuiGdb, write_commands
+from .support import CowtuiGdb, needs_gdb, run_gdb
 
-GDB = shutil.which("gdb-multiarch")
-pytestmark = pytest.mark.skipif(GDB is None, reason="gdb-multiarch is not installed "
-                                "(apt-get install gdb-multiarch)")
+pytestmark = needs_gdb
 
 SESSION = """\
 set pagination off
@@ -69,11 +65,7 @@ def cowtui(request):
 
 
 def test_reverse_stepi_and_reverse_continue(tmp_path: Path, cowtui: CowtuiGdb) -> None:
-    commands = write_commands(tmp_path, SESSION.format(port=cowtui.port))
-    gdb = subprocess.run([GDB, "-batch", "-nx", "-x", str(commands), str(KERNEL)],
-                         cwd=tmp_path, stdin=subprocess.DEVNULL, capture_output=True, check=False,
-                         text=True, timeout=300)
-    output = gdb.stdout + gdb.stderr
+    output = run_gdb(tmp_path, SESSION.format(port=cowtui.port))
     cowtui.finish()
 
     hit1, hit2 = _block(output, "HIT1"), _block(output, "HIT2")
