@@ -8,9 +8,11 @@ every prompt: forks, COW faults and frees all the way) up to --instructions,
 with the tracker and every invariant live, as the app runs it. Printed:
   - the run's wall time with checkpoints and without (each in a child process,
     with its peak RSS: what time travel costs in host memory, all included);
-  - step back one instruction, from --samples random moments of the second
-    half of the run: median and worst;
-  - run back to the previous page fault, the same way;
+  - step back one instruction from --samples random moments of the second
+    half of the run, each reached by running forward to it (median, worst);
+    a second step back; the first one again with nothing recalled (the call
+    stacks of the stores replayed unwound again, as after a far jump);
+  - run back to the previous page fault, from the same moments;
   - the history's own account (shadow RAM, kept pages, store log, checkpoint
     states) per G-instructions, and that extrapolated to 5.5 G instructions
     (xv6's cowtest: no student kernel ships here, so this is the teaching
@@ -89,26 +91,45 @@ def rss_mib() -> float:
     return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") / MIB
 
 
+def run_forward_to(session: Session, travel: TimeTravel, moment: int) -> None:
+    """Arrive at ``moment`` as a user does: running forward to it (from two
+    checkpoint intervals before), so what the run saw is what time travel knows."""
+    travel.go_to(max(travel.checkpoints.points[0].icount, moment - 2 * travel.checkpoints.every))
+    while session.machine.icount < moment:   # in slices ending where checkpoints are due
+        session.run(max_instructions=min(moment - session.machine.icount, travel.due_in()))
+
+
+def timed(move) -> float:
+    started = time.perf_counter()
+    move()
+    return time.perf_counter() - started
+
+
 def measure_moves(session: Session, travel: TimeTravel, samples: int) -> dict:
+    """From random moments of the run's second half, each reached by running
+    forward: one step back, a second step back, and (back at the moment) a
+    run back to the previous fault; then the same step back with nothing
+    recalled (as after a jump from far away: every stack unwound again)."""
     end = session.machine.icount
     rng = random.Random(16)
     moments = sorted(rng.randrange(end // 2, end) for _ in range(samples))
-    step, fault = [], []
+    step, again, fault, cold = [], [], [], []
     for moment in moments:
-        travel.go_to(moment)
-        started = time.perf_counter()
-        travel.step_back()
-        step.append(time.perf_counter() - started)
+        run_forward_to(session, travel, moment)
+        step.append(timed(travel.step_back))
         assert session.machine.icount == moment - 1
+        again.append(timed(travel.step_back))
         travel.go_to(moment)
-        started = time.perf_counter()
         try:
-            travel.back_to("fault")
+            fault.append(timed(lambda: travel.back_to("fault")))
         except TimeTravelError:
-            continue
-        fault.append(time.perf_counter() - started)
-    return {"step_back_ms": [round(s * 1000, 1) for s in step],
-            "fault_back_ms": [round(s * 1000, 1) for s in fault]}
+            pass
+        run_forward_to(session, travel, moment)
+        travel.forget_recalled()
+        cold.append(timed(travel.step_back))
+    return {name: [round(s * 1000, 1) for s in values] for name, values in
+            (("step_back_ms", step), ("second_step_back_ms", again),
+             ("fault_back_ms", fault), ("cold_step_back_ms", cold))}
 
 
 def account(travel: TimeTravel) -> dict:
@@ -156,6 +177,8 @@ def main() -> None:
     print(f"  peak RSS: {plain['max_rss_mib']:.0f} MiB without, {timed['max_rss_mib']:.0f} MiB "
           f"with (+{timed['max_rss_mib'] - plain['max_rss_mib']:.0f} MiB)")
     for name, key, target in (("step back one instruction", "step_back_ms", 100),
+                              ("  a second step back", "second_step_back_ms", 100),
+                              ("  a step back, nothing recalled", "cold_step_back_ms", 100),
                               ("run back to the previous fault", "fault_back_ms", 300)):
         values = timed[key]
         print(f"  {name}: median {statistics.median(values):.0f} ms, worst "

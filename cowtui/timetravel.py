@@ -306,6 +306,10 @@ class TimeTravel:
         return text
 
     # --- cost -------------------------------------------------------------------------------
+    def forget_recalled(self) -> None:
+        """Unwind every store's stack again in the next replay (benches: the cold case)."""
+        self._witness.forget_from(0)
+
     def memory_bytes(self) -> int:
         return self.checkpoints.memory_bytes() + self.stores.memory_bytes()
 
