@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import threading
 from array import array
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -25,6 +25,7 @@ from machine.checkpoints import DEFAULT_EVERY, Checkpoints
 from machine.events import TrapReturn, TrapTaken
 from machine.introspect.callstack import call_stack, format_call_stack
 from machine.introspect.events import PageFault, ProcessForked, Violation
+from machine.machine import RunResult
 from machine.store_log import LoggedStore, StoreLog
 
 from .change_recall import RecallingWitness
@@ -44,6 +45,19 @@ class Arrival:
     icount: int
     message: str
     store: LoggedStore | None = None   # 'back to the last change': the store gone to
+    interrupted: bool = False          # a search back was stopped before it found its goal
+    exhausted: bool = False            # a search back found nothing: at the history's start
+
+
+# Runs at most ``budget`` instructions forward; returns the run's result and
+# the moments in it at which a run forward stops (TimeTravel.back_to_stop).
+StopFinder = Callable[[int], tuple[RunResult, list[int]]]
+Progress = Callable[[int, int], None]
+REVERSE_SLICE = 500_000   # instructions between two looks at interrupted() in a search back
+
+
+def _never() -> bool:
+    return False
 
 
 class TimeTravelError(ValueError):
@@ -188,10 +202,14 @@ class TimeTravel:
                 return event
         return None
 
-    def back_to(self, kind: str) -> Arrival:
+    def back_to(self, kind: str, interrupted: Callable[[], bool] = _never,
+                progress: Progress | None = None) -> Arrival:
         """Run back to the previous 'fault', 'fork', 'violation', 'mode' switch
-        or 'breakpoint'. As the forward goals stop after the instruction that
-        reached them, so does this: at a fault, the trap has been taken."""
+        or 'breakpoint' (hit, or violation: where ``c`` stops). As the forward
+        goals stop after the instruction that reached them, so does this: at a
+        fault, the trap has been taken. Only 'breakpoint' searches (replays
+        the history newest first): ``interrupted`` and ``progress`` are for it
+        (see ``back_to_stop``)."""
         now = self.machine.icount
         if kind == "mode":
             switches = [i for i in self._switches if i + 1 < now]
@@ -199,7 +217,7 @@ class TimeTravel:
                 raise TimeTravelError("no mode switch before this instruction")
             return self.go_to(switches[-1] + 1, f"back at the mode switch at #{switches[-1]:,}")
         if kind == "breakpoint":
-            return self._back_to_breakpoint(now)
+            return self._back_to_breakpoint(interrupted, progress)
         event = self._last_before(kind, now)
         if event is None:
             raise TimeTravelError(f"no {kind} before this instruction")
@@ -210,39 +228,85 @@ class TimeTravel:
         return self.go_to(event.icount + 1, f"at the {type(event).__name__} of "
                           f"#{event.icount:,}: " + describe(event))
 
-    def _back_to_breakpoint(self, now: int) -> Arrival:
-        """Breakpoint hits are not logged: replay the stretches between
-        checkpoints, newest first, noting where the run stopped at one."""
-        if not self.machine.hart.breakpoints:
-            raise TimeTravelError("no breakpoints are set")
-        points = self.checkpoints.points
-        index = self.checkpoints.index_at_or_before(now - 1)
-        while index >= 0:
-            start = points[index].icount
-            hits = self._hits_between(index, now)
-            if hits:
-                self.go_to(hits[-1])
-                return Arrival(hits[-1], f"back at the breakpoint at #{hits[-1]:,}: "
-                               + self.where(self.machine.pc))
-            now, index = start, index - 1
-        raise TimeTravelError("no breakpoint was hit before this instruction")
+    def _back_to_breakpoint(self, interrupted: Callable[[], bool] = _never,
+                            progress: Progress | None = None) -> Arrival:
+        """Back to where ``c`` would last have stopped: a breakpoint hit or a violation."""
+        if not self.machine.hart.breakpoints:   # violations are in the trace: no search
+            if self._last_before("violation", self.machine.icount) is None:
+                raise TimeTravelError("no breakpoints are set (and no violation before this "
+                                      "instruction)")
+            return self.back_to("violation")
+        arrival = self.back_to_stop(self._breakpoint_or_violation, "breakpoint hit or violation",
+                                    interrupted, progress)
+        violation = self._last_before("violation", arrival.icount + 1)
+        if violation is not None and violation.icount + 1 == arrival.icount:
+            return self.go_to_event(violation)   # (already there: names it)
+        if not (arrival.interrupted or arrival.exhausted):
+            return replace(arrival, message=f"back at the breakpoint at #{arrival.icount:,}: "
+                           + self.where(self.machine.pc))
+        return arrival
 
-    def _hits_between(self, index: int, end: int) -> list[int]:
+    def _breakpoint_or_violation(self, budget: int) -> tuple[RunResult, list[int]]:
+        seen = len(self.session.trace)
+        result = self.session.run(max_instructions=budget)
+        moments = [e.icount + 1 for e in self.session.trace[seen:] if isinstance(e, Violation)]
+        if result.reason == "breakpoint":
+            moments.append(self.machine.icount)
+        return result, moments
+
+    def back_to_stop(self, find: StopFinder, what: str,
+                     interrupted: Callable[[], bool] = _never,
+                     progress: Progress | None = None) -> Arrival:
+        """Back to the latest moment before now at which a run forward would
+        have stopped. What stops a run (a breakpoint, a watchpoint, ...) is
+        not logged, so the stretches between checkpoints are replayed newest
+        first, ``find(budget)`` running each slice of them and naming the
+        moments it stopped at. ``interrupted()`` is asked between slices: then
+        the move ends at the earliest instruction from which everything up to
+        now was searched (Arrival.interrupted). ``progress(searched_from, now)``
+        is called after every stretch. If nothing earlier stops a run, the
+        move ends at the history's first instruction (Arrival.exhausted)."""
+        now = self.machine.icount
+        points = self.checkpoints.points
+        end, index = now, self.checkpoints.index_at_or_before(now - 1)
+        while index >= 0 and end > points[0].icount:
+            found = self._stops_between(index, end, find, interrupted)
+            if found is None:
+                self.go_to(end)
+                return Arrival(end, f"stopped searching back for a {what}: none between "
+                               f"#{end:,} and #{now:,}", interrupted=True)
+            if found:
+                self.go_to(found[-1])
+                return Arrival(found[-1], f"back at the {what} at #{found[-1]:,}: "
+                               + self.where(self.machine.pc))
+            end, index = points[index].icount, index - 1
+            if progress is not None:
+                progress(end, now)
+        first = points[0].icount
+        self.go_to(first)
+        return Arrival(first, f"no {what} before #{now:,}: at #{first:,}, the first "
+                       "instruction the history keeps", exhausted=True)
+
+    def _stops_between(self, index: int, end: int, find: StopFinder,
+                       interrupted: Callable[[], bool]) -> list[int] | None:
+        """The moments before ``end`` that ``find`` stops at, replaying from
+        checkpoint ``index``; None if interrupted."""
         point = self.checkpoints.points[index]
         self.checkpoints.restore(index)
         self._restore_observers(point.extra, point.icount)
-        hits = []
+        found: list[int] = []
         self.replaying = True
         try:
             while self.machine.icount < end:
-                result = self.session.run(max_instructions=end - self.machine.icount)
-                if result.reason == "breakpoint" and self.machine.icount < end:
-                    hits.append(self.machine.icount)
-                elif result.reason in ("exit", "reset", "idle"):
+                if interrupted():
+                    return None
+                result, moments = find(min(end - self.machine.icount, REVERSE_SLICE))
+                found += (moment for moment in moments if moment < end)
+                if result.reason in ("exit", "reset", "idle"):
                     break
         finally:
             self.replaying = False
-        return hits
+        return sorted(found)
 
     # --- back to the last change ------------------------------------------------------------
     # "The last change" is the store that made the state seen now: if it is the

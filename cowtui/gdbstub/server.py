@@ -303,14 +303,14 @@ class GdbServer:
     def _resume(self, channel: Channel, dispatcher: Dispatcher, resume: Resume) -> bool:
         """Run or step, then send the stop reply; False if the client went away."""
         target = self.target
+
+        def interrupted() -> bool:
+            return self._shutdown.is_set() or channel.interrupted()
         if resume.reverse:
-            stop = target.reverse_step() if resume.step else target.reverse_continue()
+            stop = target.reverse_step() if resume.step else target.reverse_continue(interrupted)
         elif resume.step:
             stop = target.step()
         else:
-            def interrupted() -> bool:
-                return self._shutdown.is_set() or channel.interrupted()
-
             def notify(text: str) -> None:
                 channel.send(console_payload(text))
             start_pc = self.session.machine.pc

@@ -239,6 +239,7 @@ class Target:
         for point in self.watchpoints.values():
             if point.kind == WRITE and point.covers(event.address, end):
                 self._hit = point
+                self._hit_icount = event.icount   # (a reverse-continue stops before it)
                 self.machine.request_stop()
                 return
 
@@ -273,14 +274,43 @@ class Target:
                 return self._history_begin()
         return StopReason(SIGTRAP, "step")
 
-    def reverse_continue(self) -> StopReason:
-        """Back to the last breakpoint hit before now, or to the start of the history."""
+    def reverse_continue(self, interrupted: Callable[[], bool] = lambda: False) -> StopReason:
+        """Back to the latest moment before now where ``continue`` would have
+        stopped: a breakpoint, a watchpoint (before the access, as gdb expects
+        going backwards), a violation; Ctrl-C (``interrupted()``) stops the
+        search; with nothing earlier, at the start of the history."""
         with self.lock:
-            try:
-                self.session.timetravel.back_to("breakpoint")
-            except TimeTravelError:
-                return self._history_begin()
-        return StopReason(SIGTRAP, "breakpoint")
+            stops: dict[int, StopReason] = {}
+            arrival = self.session.timetravel.back_to_stop(
+                lambda budget: self._reverse_slice(budget, stops),
+                "breakpoint, watchpoint or violation", interrupted)
+        if arrival.exhausted:
+            return self._history_begin()
+        if arrival.interrupted:
+            return StopReason(SIGINT, "interrupt", message=f"cowtui: {arrival.message}\n")
+        return stops[arrival.icount]
+
+    def _reverse_slice(self, budget: int,
+                       stops: dict[int, StopReason]) -> tuple[RunResult, list[int]]:
+        """A slice of a replay run as ``resume`` runs one; each stop it makes
+        is put in ``stops`` under the moment a reverse-continue lands at."""
+        m = self.machine
+        self._begin()
+        try:
+            if self._load_watching():
+                result, stop = self._run_stepping(budget)
+            else:
+                result = self.session.run(max_instructions=budget)
+                stop = self._classify(result.reason)
+        finally:
+            self._running = False
+        if stop is None or stop.kind in ("interrupt", "exit", "reset"):
+            return result, []
+        moment = m.icount   # a breakpoint (not yet run) or a violation (just after it)
+        if stop.kind == "watch":
+            moment = self._hit_icount if self._hit is not None else m.icount - 1
+        stops[moment] = stop
+        return result, [moment]
 
     def _history_begin(self) -> StopReason:
         timetravel = self.session.timetravel
