@@ -306,8 +306,12 @@ class GdbServer:
 
         def interrupted() -> bool:
             return self._shutdown.is_set() or channel.interrupted()
-        if resume.reverse:
-            stop = target.reverse_step() if resume.step else target.reverse_continue(interrupted)
+        if resume.reverse and resume.step:
+            stop = target.reverse_step()
+        elif resume.reverse:
+            self.log(f"gdb: running back from pc {self.session.machine.pc:#x}; Ctrl-C in gdb "
+                     "stops it")
+            stop = target.reverse_continue(interrupted)
         elif resume.step:
             stop = target.step()
         else:

@@ -239,7 +239,6 @@ class Target:
         for point in self.watchpoints.values():
             if point.kind == WRITE and point.covers(event.address, end):
                 self._hit = point
-                self._hit_icount = event.icount   # (a reverse-continue stops before it)
                 self.machine.request_stop()
                 return
 
@@ -276,9 +275,11 @@ class Target:
 
     def reverse_continue(self, interrupted: Callable[[], bool] = lambda: False) -> StopReason:
         """Back to the latest moment before now where ``continue`` would have
-        stopped: a breakpoint, a watchpoint (before the access, as gdb expects
-        going backwards), a violation; Ctrl-C (``interrupted()``) stops the
-        search; with nothing earlier, at the start of the history."""
+        stopped: a breakpoint, a watchpoint, a violation; Ctrl-C
+        (``interrupted()``) stops the search; with nothing earlier, at the
+        start of the history. A watchpoint stops just after the access, as
+        going forward: gdb then steps back over it itself (it takes RISC-V
+        watchpoints to fire before the access), to the state before it."""
         with self.lock:
             stops: dict[int, StopReason] = {}
             arrival = self.session.timetravel.back_to_stop(
@@ -292,8 +293,8 @@ class Target:
 
     def _reverse_slice(self, budget: int,
                        stops: dict[int, StopReason]) -> tuple[RunResult, list[int]]:
-        """A slice of a replay run as ``resume`` runs one; each stop it makes
-        is put in ``stops`` under the moment a reverse-continue lands at."""
+        """A slice of a replay, run as ``resume`` runs one; each stop it makes
+        is put in ``stops`` under its instruction count."""
         m = self.machine
         self._begin()
         try:
@@ -306,11 +307,8 @@ class Target:
             self._running = False
         if stop is None or stop.kind in ("interrupt", "exit", "reset"):
             return result, []
-        moment = m.icount   # a breakpoint (not yet run) or a violation (just after it)
-        if stop.kind == "watch":
-            moment = self._hit_icount if self._hit is not None else m.icount - 1
-        stops[moment] = stop
-        return result, [moment]
+        stops[m.icount] = stop   # where a run forward stops, as ``resume`` does
+        return result, [m.icount]
 
     def _history_begin(self) -> StopReason:
         timetravel = self.session.timetravel
