@@ -32,6 +32,7 @@ class RecallingWitness:
         self.machine = machine
         self.limit = limit
         self._known: dict[tuple[int, int, int, bool], Change] = {}
+        self._latest = -1   # the latest instruction count known
         self.recalled = 0   # how many changes came from memory (for benches)
 
     def new_entry(self) -> None:
@@ -44,6 +45,7 @@ class RecallingWitness:
             self.recalled += 1
             return change
         change = self._known[key] = self.witness.change(icount, pc, by_dma)
+        self._latest = max(self._latest, icount)
         if len(self._known) > self.limit:
             newest = sorted(self._known, key=lambda k: k[0])[len(self._known) // 2:]
             self._known = {k: self._known[k] for k in newest}
@@ -51,4 +53,6 @@ class RecallingWitness:
 
     def forget_from(self, icount: int) -> None:
         """Time went back to ``icount``: what follows may differ from what was seen."""
-        self._known = {k: v for k, v in self._known.items() if k[0] < icount}
+        if icount <= self._latest:
+            self._known = {k: v for k, v in self._known.items() if k[0] < icount}
+            self._latest = max((k[0] for k in self._known), default=-1)

@@ -168,3 +168,35 @@ def test_ctrl_c_stops_a_reverse_continue(tmp_path: Path) -> None:
                      r"between #[\d,]+ and #[\d,]+", output), output
     assert _pc(_block(output, "STEPPED")) != _pc(_block(output, "AFTER")), output  # goes on
     assert "Traceback" not in "\n".join(server.stderr)
+
+
+VIOLATION_BACK = """\
+set pagination off
+set confirm off
+target remote 127.0.0.1:{port}
+continue
+echo <V1>\\n
+info registers pc
+echo </V1>\\n
+continue
+reverse-continue
+echo <V2>\\n
+info registers pc
+echo </V2>\\n
+kill
+"""
+
+
+def test_reverse_continue_comes_back_to_a_violation(tmp_path: Path) -> None:
+    """bug-double-free: continue stops at a violation, and again at the next
+    one; reverse-continue stops at the first again, with its line again."""
+    server = CowtuiGdb(scenario="bug-double-free")
+    try:
+        output = run_gdb(tmp_path, VIOLATION_BACK.format(port=server.port))
+        server.finish()
+    finally:
+        server.kill()
+    assert output.count("[maps-free-frame] frame 0x") == 2, output
+    assert output.count("[shared-frame-writable] frame 0x") == 1, output   # the next one
+    assert _pc(_block(output, "V2")) == _pc(_block(output, "V1")), output
+    assert "Traceback" not in "\n".join(server.stderr)
