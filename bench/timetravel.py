@@ -134,15 +134,15 @@ def measure_moves(session: Session, travel: TimeTravel, samples: int) -> dict:
 
 def account(travel: TimeTravel) -> dict:
     points = travel.checkpoints.points
-    # The machine part of each checkpoint (the observers' copies refer to live
-    # objects and cannot be pickled alone: the peak RSS counts them).
-    states = sum(len(pickle.dumps(p.state, protocol=4)) for p in points)
+    states = sum(len(pickle.dumps(p.state, protocol=4)) for p in points)   # the machine's part
+    observers = sum(len(p.extra["observers"]) for p in points)            # frozen, compressed
     return {"checkpoints": len(points),
             "shadow_mib": len(travel.checkpoints._shadow) / MIB,
             "kept_mib": (travel.checkpoints.memory_bytes() - len(travel.checkpoints._shadow))
             / MIB,
             "store_log_mib": travel.stores.memory_bytes() / MIB, "store_log_entries":
-            len(travel.stores), "states_pickled_mib": states / MIB}
+            len(travel.stores), "states_pickled_mib": states / MIB,
+            "observers_mib": observers / MIB}
 
 
 def run_child(args: argparse.Namespace, scenario: Path, every: int) -> dict:
@@ -183,17 +183,19 @@ def main() -> None:
         values = timed[key]
         print(f"  {name}: median {statistics.median(values):.0f} ms, worst "
               f"{max(values):.0f} ms over {len(values)} random moments (target <= {target} ms)")
-    kept = timed["kept_mib"] + timed["store_log_mib"] + timed["states_pickled_mib"]
+    kept = timed["kept_mib"] + timed["store_log_mib"] + timed["states_pickled_mib"] + \
+        timed["observers_mib"]
     print(f"  history: shadow RAM {timed['shadow_mib']:.0f} MiB (fixed), kept pages "
           f"{timed['kept_mib']:.1f} MiB, store log {timed['store_log_mib']:.1f} MiB "
           f"({timed['store_log_entries']:,} stores), checkpoint states "
-          f"{timed['states_pickled_mib']:.1f} MiB pickled (machine part)")
+          f"{timed['states_pickled_mib']:.1f} MiB pickled (machine part), observers' state "
+          f"{timed['observers_mib']:.1f} MiB (frozen)")
     print(f"  per G-instructions: {kept / g:.1f} MiB beyond the fixed shadow; at 5.5 G: "
           f"{timed['shadow_mib'] + kept / g * 5.5:.0f} MiB beyond guest RAM (target <= 1024), "
           f"extrapolated from this kernel's rate")
     growth = timed["max_rss_mib"] - plain["max_rss_mib"]
     slope = timed["rss_slope_mib_per_g"] - plain["rss_slope_mib_per_g"]
-    print(f"  by RSS (everything, observers' copies too): peak +{growth:.0f} MiB at {g:.2f} G; "
+    print(f"  by RSS (everything): peak +{growth:.0f} MiB at {g:.2f} G; "
           f"growth over the second half {slope:.0f} MiB per G more than without; at 5.5 G: "
           f"{growth + slope * (5.5 - g):.0f} MiB")
 
