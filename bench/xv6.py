@@ -1,6 +1,7 @@
 """A student's own xv6-riscv cow-lab build, on cowtui and on QEMU, in one run.
 
   python bench/xv6.py XV6_DIR [--engine native] [--skip-usertests]
+                       [--time-travel N]
 
 XV6_DIR is a built xv6 lab tree (kernel/kernel and fs.img, with user programs
 cowtest and usertests): yours, or a handout you built outside this repository
@@ -11,6 +12,9 @@ cowtest and usertests): yours, or a handout you built outside this repository
     (`cowtui --headless`), and on QEMU;
   - `usertests -q` the same way (unless --skip-usertests; it takes minutes).
 QEMU runs only where qemu-system-riscv64 is installed.
+With --time-travel N, only `cowtest` headless, without and with checkpoints
+every N instructions (`--checkpoint-every N`): wall time and peak RSS of
+each, so the difference is what time travel's history costs on that run.
 """
 
 from __future__ import annotations
@@ -79,8 +83,10 @@ def machine_seconds(xv6: Path, engine: str, command: str | None) -> tuple[float,
     return boot, time.perf_counter() - start, m.icount - first
 
 
-def headless_seconds(xv6: Path, engine: str, command: str) -> tuple[float, str]:
-    """Wall time of ``cowtui --headless`` running ``command``, and its summary line."""
+def headless_seconds(xv6: Path, engine: str, command: str,
+                     *options: str) -> tuple[float, str, float]:
+    """Wall time of ``cowtui --headless [options]`` running ``command``, its
+    summary line and its peak RSS in MiB."""
     stop = ", ".join(f'"{d}"' for d in DONE[command])
     scenario = Path(tempfile.mkdtemp()) / "bench.yaml"
     scenario.write_text(f"""name: bench
@@ -93,11 +99,19 @@ stop:
   instructions: 200000000000
 """)
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "cowtui.cli", "--headless", "--engine", engine,
-                           str(scenario)], capture_output=True, text=True, check=False)
-    summary = next((line for line in reversed(done.stdout.splitlines())
-                    if line.startswith("summary")), done.stderr.strip()[-200:])
-    return time.perf_counter() - start, summary
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        child = subprocess.Popen([sys.executable, "-m", "cowtui.cli", "--headless", "--engine",
+                                  engine, *options, str(scenario)], stdout=out, stderr=err,
+                                 text=True)
+        _, status, usage = os.wait4(child.pid, 0)   # (this child's own peak RSS)
+        child.returncode = os.waitstatus_to_exitcode(status)
+        seconds = time.perf_counter() - start
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    summary = next((line for line in reversed(stdout.splitlines())
+                    if line.startswith("summary")), stderr.strip()[-200:])
+    return seconds, summary, usage.ru_maxrss / 1024
 
 
 def main() -> None:
@@ -105,19 +119,34 @@ def main() -> None:
     parser.add_argument("xv6", type=Path)
     parser.add_argument("--engine", default="native")
     parser.add_argument("--skip-usertests", action="store_true")
+    parser.add_argument("--time-travel", metavar="N", type=int)
     args = parser.parse_args()
     xv6 = args.xv6.resolve()
+    if args.time_travel:
+        time_travel(xv6, args.engine, args.time_travel)
+        return
     boot, _, _ = machine_seconds(xv6, args.engine, None)
     qemu_boot = qemu_seconds(xv6, None)
     print(f"boot to $: machine {boot:.2f} s, QEMU {qemu_boot and f'{qemu_boot:.2f} s'}")
     commands = ["cowtest"] + ([] if args.skip_usertests else ["usertests -q"])
     for command in commands:
         _, alone, instructions = machine_seconds(xv6, args.engine, command)
-        live, summary = headless_seconds(xv6, args.engine, command)
+        live, summary, _ = headless_seconds(xv6, args.engine, command)
         qemu = qemu_seconds(xv6, command)
         print(f"{command}: machine {alone:.1f} s ({instructions / 1e9:.2f} G instructions), "
               f"headless with invariants {live:.1f} s, QEMU {qemu and f'{qemu:.1f} s'}")
         print(f"  {summary}")
+
+
+def time_travel(xv6: Path, engine: str, every: int) -> None:
+    plain, summary, plain_rss = headless_seconds(xv6, engine, "cowtest")
+    print(f"cowtest headless without checkpoints: {plain:.1f} s, peak RSS {plain_rss:.0f} MiB")
+    print(f"  {summary}")
+    timed, summary, rss = headless_seconds(xv6, engine, "cowtest", "--checkpoint-every",
+                                           str(every))
+    print(f"cowtest headless, a checkpoint every {every:,}: {timed:.1f} s, peak RSS "
+          f"{rss:.0f} MiB: +{rss - plain_rss:.0f} MiB of history beyond the run without")
+    print(f"  {summary}")
 
 
 if __name__ == "__main__":

@@ -317,7 +317,7 @@ class CowtuiApp(TimeTravelActions, App):
         if self.running:
             state = "IDLE" if snap.idle else "RUNNING"
             detail = "the guest waits for console input" if snap.idle else \
-                (self.goal.describe() if self.goal else "")
+                (self.goal.describe() if self.goal else self.stop_message)  # no goal: travel
         else:
             state = "STOPPED" if self.last_stop and self.last_stop.reason in (
                 "violation", "exit", "reset", "error") else "PAUSED"
@@ -524,6 +524,7 @@ class CowtuiApp(TimeTravelActions, App):
     def action_pause(self) -> None:
         if self.running:
             self.runner.request_pause()
+            self.interrupt_travel()   # a search back through the history stops too
         else:
             self.notify("already paused", timeout=2)
 

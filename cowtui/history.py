@@ -23,11 +23,14 @@ def pte_key(pid: int, va: int) -> tuple[int, int]:
 class PteHistory:
     def __init__(self, events: EventBus) -> None:
         self._by_pte: dict[tuple[int, int], list[PteChanged]] = defaultdict(list)
+        self._order: list[tuple[int, int]] = []   # the key of every change, in order
         self._changed: set[int] = set()   # PTE addresses written since the last stop
         events.subscribe(PteChanged, self._on_change)
 
     def _on_change(self, event: PteChanged) -> None:
-        self._by_pte[pte_key(event.pid, event.va)].append(event)
+        key = pte_key(event.pid, event.va)
+        self._by_pte[key].append(event)
+        self._order.append(key)
         self._changed.add(event.pte_address)
 
     def new_run(self) -> None:
@@ -36,6 +39,17 @@ class PteHistory:
 
     def changed_addresses(self) -> frozenset[int]:
         return frozenset(self._changed)
+
+    def forget_from(self, icount: int) -> None:
+        """Drop the changes at instruction ``icount`` and later (time went back
+        there): newest first, so the cost is the number dropped."""
+        order, by_pte = self._order, self._by_pte
+        while order and by_pte[order[-1]][-1].icount >= icount:
+            key = order.pop()
+            changes = by_pte[key]
+            changes.pop()
+            if not changes:
+                del by_pte[key]
 
     def of(self, pid: int, va: int) -> list[PteChanged]:
         return list(self._by_pte.get(pte_key(pid, va), ()))

@@ -220,6 +220,8 @@ class Runner:
                     return Stop("at", f"at #{machine.icount:,}, where the scenario stops "
                                 "(stop: at)")
                 this_slice = min(slice_size, stop_at - machine.icount)
+            if session.timetravel is not None:  # end the slice where a checkpoint is due
+                this_slice = min(this_slice, session.timetravel.due_in())
             started = time.perf_counter()
             result = session.run(max_instructions=this_slice)  # also takes the boot snapshot
             now = time.perf_counter()
@@ -227,7 +229,7 @@ class Runner:
             # Aim every slice at SLICE_SECONDS of host time. (The slice is the only
             # limit: in the app no scenario budget ends a run, only the user, a
             # breakpoint, a goal or a finding; the budget is for headless runs.)
-            if result.reason == "budget" and elapsed > 0:
+            if result.reason == "budget" and elapsed > 0 and this_slice == slice_size:
                 slice_size = int(min(5_000_000, max(10_000, slice_size * self.SLICE_SECONDS
                                                      / elapsed)))
             if now - rate_start >= 0.5:

@@ -5,19 +5,19 @@ refcount or any watched physical address, and go to any instruction.
 The machine goes back with machine/checkpoints.py. What was learnt from the
 machine's events (the tracker's processes, page tables and open faults, the
 session's script position and trace, the PTE histories, ...) must be what it
-was at the moment gone to, so each checkpoint also keeps a copy of those
-observers' state; going to instruction N restores checkpoint k <= N, machine
-and observers together, then replays k..N with every event on, exactly as
-the run that first got there. Event logs (lists of events only ever
-appended) are not copied: they are cut back to the checkpoint's instruction.
+was at the moment gone to, so each checkpoint also keeps those observers'
+state, frozen to bytes (frozen_state.py); going to instruction N restores
+checkpoint k <= N, machine and observers together, then replays k..N with
+every event on, exactly as the run that first got there. Event logs (lists
+of events only ever appended) are not kept: they are cut back to the
+checkpoint's instruction.
 """
 
 from __future__ import annotations
 
-import copy
 import threading
 from array import array
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -25,8 +25,11 @@ from machine.checkpoints import DEFAULT_EVERY, Checkpoints
 from machine.events import TrapReturn, TrapTaken
 from machine.introspect.callstack import call_stack, format_call_stack
 from machine.introspect.events import PageFault, ProcessForked, Violation
+from machine.machine import RunResult
 from machine.store_log import LoggedStore, StoreLog
 
+from .change_recall import RecallingWitness
+from .frozen_state import freeze, thaw
 from .history import PteHistory
 from .session import Session
 
@@ -42,21 +45,27 @@ class Arrival:
     icount: int
     message: str
     store: LoggedStore | None = None   # 'back to the last change': the store gone to
+    interrupted: bool = False          # a search back was stopped before it found its goal
+    exhausted: bool = False            # a search back found nothing: at the history's start
+
+
+# Runs at most ``budget`` instructions forward; returns the run's result and
+# the moments in it at which a run forward stops (TimeTravel.back_to_stop).
+StopFinder = Callable[[int], tuple[RunResult, list[int]]]
+Progress = Callable[[int, int], None]
+REVERSE_SLICE = 500_000   # instructions between two looks at interrupted() in a search back
+
+
+def _never() -> bool:
+    return False
 
 
 class TimeTravelError(ValueError):
     """A move that cannot be made (nothing earlier, before the first checkpoint)."""
 
 
-def _trim(log: Any, icount: int) -> None:
-    """Cut an event log (a list of events, or a dict of such lists) back to
-    the events before ``icount``."""
-    if isinstance(log, dict):
-        for key in list(log):
-            _trim(log[key], icount)
-            if not log[key]:
-                del log[key]
-        return
+def _trim(log: list, icount: int) -> None:
+    """Cut an event log back to the events before ``icount``."""
     keep = len(log)
     while keep and log[keep - 1].icount >= icount:
         keep -= 1
@@ -83,16 +92,20 @@ class TimeTravel:
         # Not state of a moment: the PTEs changed since the last stop (a jump
         # starts that afresh).
         self._skipped: set[tuple[int, str]] = set()
-        if history is not None:
+        if history is not None:   # its log of changes is cut back by its forget_from
             self._observers.append(history)
-            self._logs.append((history, "_by_pte"))
-            self._skipped.add((id(history), "_changed"))
+            self._skipped |= {(id(history), "_changed"), (id(history), "_by_pte"),
+                              (id(history), "_order")}
         m = self.machine
+        # Replays ask the tracker for stores' call stacks the first run unwound.
+        self._witness = RecallingWitness(session.tracker.witness, m)
+        session.tracker.witness = self._witness
         # Shared, not copied: the machine and what it is wired to, the observers
         # themselves (they refer to each other), and their threads' locks and events.
         wiring = [value for owner in self._observers for value in vars(owner).values()
                   if isinstance(value, _THREAD_TYPES)]
         self._pinned = [self, m, m.events, m.bus, m.kernel, m.hart, session.scenario,
+                        self._witness,
                         *self._observers, *wiring, *pinned]
         self.replaying = False
         session.timetravel = self   # before the first capture: restoring it keeps this
@@ -105,30 +118,27 @@ class TimeTravel:
         if event.from_privilege != event.to_privilege:
             self._switches.append(event.icount)
 
-    def _memo(self) -> dict[int, Any]:
-        return {id(o): o for o in self._pinned}
-
     def _capture_observers(self) -> dict[str, Any]:
         logs = {(id(owner), name) for owner, name in self._logs} | self._skipped
-        states = []
-        memo = self._memo()
-        for owner in self._observers:
-            fields = {name: value for name, value in vars(owner).items()
-                      if (id(owner), name) not in logs}
-            states.append(copy.deepcopy(fields, memo))
+        states = [{name: value for name, value in vars(owner).items()
+                   if (id(owner), name) not in logs} for owner in self._observers]
         bus = self.machine.bus
-        return {"observers": states, "watched_pages": set(bus.watched_pages),
+        return {"observers": freeze(states, self._pinned),
+                "watched_pages": set(bus.watched_pages),
                 "partial_watches": {p: list(r) for p, r in bus.partial_watches.items()}}
 
     def _attach(self, point) -> None:
         point.extra = self._capture_observers()
 
     def _restore_observers(self, saved: dict[str, Any], icount: int) -> None:
-        memo = self._memo()
-        for owner, fields in zip(self._observers, saved["observers"], strict=True):
-            vars(owner).update(copy.deepcopy(fields, memo))
+        for owner, fields in zip(self._observers, thaw(saved["observers"], self._pinned),
+                                 strict=True):
+            vars(owner).update(fields)
         for owner, name in self._logs:
             _trim(getattr(owner, name), icount)
+        if self.history is not None:
+            self.history.forget_from(icount)
+        self._witness.new_entry()   # its stack memo may hold a later kernel entry's
         bus = self.machine.bus
         bus.watched_pages = set(saved["watched_pages"])
         bus.partial_watches = {p: list(r) for p, r in saved["partial_watches"].items()}
@@ -173,6 +183,7 @@ class TimeTravel:
         finally:
             self.replaying = False
         here = self.machine.icount
+        self._witness.forget_from(here)
         message = why or f"at #{here:,}"
         if end in ("exit", "reset", "idle") and here < target:
             message += f" (the run {'idles' if end == 'idle' else 'ends'} at #{here:,})"
@@ -191,10 +202,14 @@ class TimeTravel:
                 return event
         return None
 
-    def back_to(self, kind: str) -> Arrival:
+    def back_to(self, kind: str, interrupted: Callable[[], bool] = _never,
+                progress: Progress | None = None) -> Arrival:
         """Run back to the previous 'fault', 'fork', 'violation', 'mode' switch
-        or 'breakpoint'. As the forward goals stop after the instruction that
-        reached them, so does this: at a fault, the trap has been taken."""
+        or 'breakpoint' (hit, or violation: where ``c`` stops). As the forward
+        goals stop after the instruction that reached them, so does this: at a
+        fault, the trap has been taken. Only 'breakpoint' searches (replays
+        the history newest first): ``interrupted`` and ``progress`` are for it
+        (see ``back_to_stop``)."""
         now = self.machine.icount
         if kind == "mode":
             switches = [i for i in self._switches if i + 1 < now]
@@ -202,7 +217,7 @@ class TimeTravel:
                 raise TimeTravelError("no mode switch before this instruction")
             return self.go_to(switches[-1] + 1, f"back at the mode switch at #{switches[-1]:,}")
         if kind == "breakpoint":
-            return self._back_to_breakpoint(now)
+            return self._back_to_breakpoint(interrupted, progress)
         event = self._last_before(kind, now)
         if event is None:
             raise TimeTravelError(f"no {kind} before this instruction")
@@ -213,39 +228,85 @@ class TimeTravel:
         return self.go_to(event.icount + 1, f"at the {type(event).__name__} of "
                           f"#{event.icount:,}: " + describe(event))
 
-    def _back_to_breakpoint(self, now: int) -> Arrival:
-        """Breakpoint hits are not logged: replay the stretches between
-        checkpoints, newest first, noting where the run stopped at one."""
-        if not self.machine.hart.breakpoints:
-            raise TimeTravelError("no breakpoints are set")
-        points = self.checkpoints.points
-        index = self.checkpoints.index_at_or_before(now - 1)
-        while index >= 0:
-            start = points[index].icount
-            hits = self._hits_between(index, now)
-            if hits:
-                self.go_to(hits[-1])
-                return Arrival(hits[-1], f"back at the breakpoint at #{hits[-1]:,}: "
-                               + self.where(self.machine.pc))
-            now, index = start, index - 1
-        raise TimeTravelError("no breakpoint was hit before this instruction")
+    def _back_to_breakpoint(self, interrupted: Callable[[], bool] = _never,
+                            progress: Progress | None = None) -> Arrival:
+        """Back to where ``c`` would last have stopped: a breakpoint hit or a violation."""
+        if not self.machine.hart.breakpoints:   # violations are in the trace: no search
+            if self._last_before("violation", self.machine.icount) is None:
+                raise TimeTravelError("no breakpoints are set (and no violation before this "
+                                      "instruction)")
+            return self.back_to("violation")
+        arrival = self.back_to_stop(self._breakpoint_or_violation, "breakpoint hit or violation",
+                                    interrupted, progress)
+        violation = self._last_before("violation", arrival.icount + 1)
+        if violation is not None and violation.icount + 1 == arrival.icount:
+            return self.go_to_event(violation)   # (already there: names it)
+        if not (arrival.interrupted or arrival.exhausted):
+            return replace(arrival, message=f"back at the breakpoint at #{arrival.icount:,}: "
+                           + self.where(self.machine.pc))
+        return arrival
 
-    def _hits_between(self, index: int, end: int) -> list[int]:
+    def _breakpoint_or_violation(self, budget: int) -> tuple[RunResult, list[int]]:
+        seen = len(self.session.trace)
+        result = self.session.run(max_instructions=budget)
+        moments = [e.icount + 1 for e in self.session.trace[seen:] if isinstance(e, Violation)]
+        if result.reason == "breakpoint":
+            moments.append(self.machine.icount)
+        return result, moments
+
+    def back_to_stop(self, find: StopFinder, what: str,
+                     interrupted: Callable[[], bool] = _never,
+                     progress: Progress | None = None) -> Arrival:
+        """Back to the latest moment before now at which a run forward would
+        have stopped. What stops a run (a breakpoint, a watchpoint, ...) is
+        not logged, so the stretches between checkpoints are replayed newest
+        first, ``find(budget)`` running each slice of them and naming the
+        moments it stopped at. ``interrupted()`` is asked between slices: then
+        the move ends at the earliest instruction from which everything up to
+        now was searched (Arrival.interrupted). ``progress(searched_from, now)``
+        is called after every stretch. If nothing earlier stops a run, the
+        move ends at the history's first instruction (Arrival.exhausted)."""
+        now = self.machine.icount
+        points = self.checkpoints.points
+        end, index = now, self.checkpoints.index_at_or_before(now - 1)
+        while index >= 0 and end > points[0].icount:
+            found = self._stops_between(index, end, find, interrupted)
+            if found is None:
+                self.go_to(end)
+                return Arrival(end, f"stopped searching back for a {what}: none between "
+                               f"#{end:,} and #{now:,}", interrupted=True)
+            if found:
+                self.go_to(found[-1])
+                return Arrival(found[-1], f"back at the {what} at #{found[-1]:,}: "
+                               + self.where(self.machine.pc))
+            end, index = points[index].icount, index - 1
+            if progress is not None:
+                progress(end, now)
+        first = points[0].icount
+        self.go_to(first)
+        return Arrival(first, f"no {what} before #{now:,}: at #{first:,}, the first "
+                       "instruction the history keeps", exhausted=True)
+
+    def _stops_between(self, index: int, end: int, find: StopFinder,
+                       interrupted: Callable[[], bool]) -> list[int] | None:
+        """The moments before ``end`` that ``find`` stops at, replaying from
+        checkpoint ``index``; None if interrupted."""
         point = self.checkpoints.points[index]
         self.checkpoints.restore(index)
         self._restore_observers(point.extra, point.icount)
-        hits = []
+        found: list[int] = []
         self.replaying = True
         try:
             while self.machine.icount < end:
-                result = self.session.run(max_instructions=end - self.machine.icount)
-                if result.reason == "breakpoint" and self.machine.icount < end:
-                    hits.append(self.machine.icount)
-                elif result.reason in ("exit", "reset", "idle"):
+                if interrupted():
+                    return None
+                result, moments = find(min(end - self.machine.icount, REVERSE_SLICE))
+                found += (moment for moment in moments if moment < end)
+                if result.reason in ("exit", "reset", "idle"):
                     break
         finally:
             self.replaying = False
-        return hits
+        return sorted(found)
 
     # --- back to the last change ------------------------------------------------------------
     # "The last change" is the store that made the state seen now: if it is the
@@ -309,6 +370,10 @@ class TimeTravel:
         return text
 
     # --- cost -------------------------------------------------------------------------------
+    def forget_recalled(self) -> None:
+        """Unwind every store's stack again in the next replay (benches: the cold case)."""
+        self._witness.forget_from(0)
+
     def memory_bytes(self) -> int:
         return self.checkpoints.memory_bytes() + self.stores.memory_bytes()
 

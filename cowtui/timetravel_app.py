@@ -3,12 +3,14 @@
 Each backward key is the pair of a forward one: ctrl+s steps back as s
 steps, F runs back to the previous fault as f runs to the next, K to the
 previous fork as k, M to the previous mode switch as S (step to the other
-mode), C back to the previous breakpoint as c continues to the next. Enter on
-a fault in the faults pane or on a line of the PTE inspector's history goes
-to that moment; w goes to the write that made the highlighted PTE (or the
-violation's PTE or frame) what it is, W to the last change of the chosen
-frame's refcount, # to any instruction. t shows the timeline
-(widgets/timeline.py) and focuses it: a click or Enter there goes to a moment.
+mode), C back to the previous breakpoint hit or violation as c continues to
+the next (a search through the history: progress in the status bar, space
+stops it). Enter on a fault in the faults pane or on a line of the PTE
+inspector's history goes to that moment; w goes to the write that made the
+highlighted PTE (or the violation's PTE or frame) what it is, W to the last
+change of the chosen frame's refcount, # to any instruction. t shows the
+timeline (widgets/timeline.py) and focuses it: a click or Enter there goes
+to a moment.
 
 The footer has room for ctrl+s and F; every key is in the command palette.
 A move runs on the machine's worker thread (a replay may take a while on a
@@ -17,6 +19,7 @@ Python engine); when it is done, every pane is rebuilt from the state there.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 from textual import work
@@ -48,7 +51,8 @@ TIME_TRAVEL_BINDINGS = [
     _key("M", "back_to_mode", "Mode back",
          "Run back to the previous switch of privilege mode (S: the next)", show=False),
     _key("C", "back_to_breakpoint", "Break back",
-         "Run back to the previous breakpoint hit (c: continue to the next)", show=False),
+         "Run back to the previous breakpoint hit or violation (c: continue to the "
+         "next); space stops the search", show=False),
     _key("V", "back_to_violation", "Violation back",
          "Go back to the previous invariant violation", show=False),
     _key("w", "to_write", "Write",
@@ -70,6 +74,7 @@ class TimeTravelActions:
 
     def setup_time_travel(self) -> None:
         session = self.session
+        self._search_stop = threading.Event()
         from machine.checkpoints import DEFAULT_EVERY
         self.timetravel = TimeTravel(session, self.history,
                                      every=session.checkpoint_every or DEFAULT_EVERY,
@@ -91,7 +96,25 @@ class TimeTravelActions:
         self.travel(lambda t: t.back_to("mode"))
 
     def action_back_to_breakpoint(self) -> None:
-        self.travel(lambda t: t.back_to("breakpoint"))
+        """A search: the history is replayed newest first (progress in the
+        status bar; space stops it where it has got to)."""
+        self._search_stop.clear()
+        self.travel(lambda t: t.back_to("breakpoint", self._search_stop.is_set,
+                                        self._search_progress),
+                    "searching back for a breakpoint hit or violation (space stops)...")
+
+    def interrupt_travel(self) -> None:
+        """space while going back: a search stops between two slices of its replay."""
+        self._search_stop.set()
+
+    def _search_progress(self, searched_from: int, now: int) -> None:
+        """From the worker: every instruction from ``searched_from`` to ``now`` is searched."""
+        self.call_from_thread(self._show_search, searched_from, now)
+
+    def _show_search(self, searched_from: int, now: int) -> None:
+        self.stop_message = (f"searching back: #{searched_from:,} to #{now:,} searched, "
+                             "no breakpoint hit or violation yet (space stops)")
+        self.show_status()
 
     def action_back_to_violation(self) -> None:
         self.travel(lambda t: t.back_to("violation"))
@@ -173,7 +196,8 @@ class TimeTravelActions:
         return True
 
     # --- making a move ---------------------------------------------------------------------
-    def travel(self, move: Callable[[TimeTravel], Arrival]) -> None:
+    def travel(self, move: Callable[[TimeTravel], Arrival],
+               message: str = "going back in time...") -> None:
         if self.running:
             self.notify("running: space pauses first", severity="warning", timeout=3)
             return
@@ -181,7 +205,7 @@ class TimeTravelActions:
         self.goal = None
         self.before_registers = self.view_state.cpu.registers if self.view_state else None
         self.query_one("#banner").dismiss()
-        self.stop_message = "going back in time..."
+        self.stop_message = message
         self.show_status()
         self._travel_worker(move)
 

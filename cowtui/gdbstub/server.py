@@ -303,14 +303,18 @@ class GdbServer:
     def _resume(self, channel: Channel, dispatcher: Dispatcher, resume: Resume) -> bool:
         """Run or step, then send the stop reply; False if the client went away."""
         target = self.target
-        if resume.reverse:
-            stop = target.reverse_step() if resume.step else target.reverse_continue()
+
+        def interrupted() -> bool:
+            return self._shutdown.is_set() or channel.interrupted()
+        if resume.reverse and resume.step:
+            stop = target.reverse_step()
+        elif resume.reverse:
+            self.log(f"gdb: running back from pc {self.session.machine.pc:#x}; Ctrl-C in gdb "
+                     "stops it")
+            stop = target.reverse_continue(interrupted)
         elif resume.step:
             stop = target.step()
         else:
-            def interrupted() -> bool:
-                return self._shutdown.is_set() or channel.interrupted()
-
             def notify(text: str) -> None:
                 channel.send(console_payload(text))
             start_pc = self.session.machine.pc

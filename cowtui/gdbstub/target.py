@@ -273,14 +273,42 @@ class Target:
                 return self._history_begin()
         return StopReason(SIGTRAP, "step")
 
-    def reverse_continue(self) -> StopReason:
-        """Back to the last breakpoint hit before now, or to the start of the history."""
+    def reverse_continue(self, interrupted: Callable[[], bool] = lambda: False) -> StopReason:
+        """Back to the latest moment before now where ``continue`` would have
+        stopped: a breakpoint, a watchpoint, a violation; Ctrl-C
+        (``interrupted()``) stops the search; with nothing earlier, at the
+        start of the history. A watchpoint stops just after the access, as
+        going forward: gdb then steps back over it itself (it takes RISC-V
+        watchpoints to fire before the access), to the state before it."""
         with self.lock:
-            try:
-                self.session.timetravel.back_to("breakpoint")
-            except TimeTravelError:
-                return self._history_begin()
-        return StopReason(SIGTRAP, "breakpoint")
+            stops: dict[int, StopReason] = {}
+            arrival = self.session.timetravel.back_to_stop(
+                lambda budget: self._reverse_slice(budget, stops),
+                "breakpoint, watchpoint or violation", interrupted)
+        if arrival.exhausted:
+            return self._history_begin()
+        if arrival.interrupted:
+            return StopReason(SIGINT, "interrupt", message=f"cowtui: {arrival.message}\n")
+        return stops[arrival.icount]
+
+    def _reverse_slice(self, budget: int,
+                       stops: dict[int, StopReason]) -> tuple[RunResult, list[int]]:
+        """A slice of a replay, run as ``resume`` runs one; each stop it makes
+        is put in ``stops`` under its instruction count."""
+        m = self.machine
+        self._begin()
+        try:
+            if self._load_watching():
+                result, stop = self._run_stepping(budget)
+            else:
+                result = self.session.run(max_instructions=budget)
+                stop = self._classify(result.reason)
+        finally:
+            self._running = False
+        if stop is None or stop.kind in ("interrupt", "exit", "reset"):
+            return result, []
+        stops[m.icount] = stop   # where a run forward stops, as ``resume`` does
+        return result, [m.icount]
 
     def _history_begin(self) -> StopReason:
         timetravel = self.session.timetravel

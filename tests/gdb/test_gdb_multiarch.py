@@ -4,18 +4,14 @@ on the teaching kernel: the cow-lab debugging session the issue asks for."""
 from __future__ import annotations
 
 import re
-import shutil
-import signal
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from .support import KERNEL, REPO, CowtuiGdb, write_commands
+from .support import GDB, KERNEL, REPO, CowtuiGdb, GdbBatch, needs_gdb, run_gdb
 
-GDB = shutil.which("gdb-multiarch")
-pytestmark = pytest.mark.skipif(GDB is None, reason="gdb-multiarch is not installed "
-                                "(apt-get install gdb-multiarch)")
+pytestmark = needs_gdb
 
 SESSION = """\
 set pagination off
@@ -71,27 +67,18 @@ def cowtui(request):
 
 
 def test_a_cow_lab_gdb_session(tmp_path: Path, cowtui: CowtuiGdb) -> None:
-    commands = write_commands(tmp_path, SESSION.format(source=REPO / "machine" / "guest",
-                                                       port=cowtui.port))
-    gdb = subprocess.Popen([GDB, "-batch", "-nx", "-x", str(commands), str(KERNEL)],
-                           cwd=tmp_path, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, text=True)
-    lines: list[str] = []
+    gdb = GdbBatch(tmp_path, SESSION.format(source=REPO / "machine" / "guest", port=cowtui.port))
     try:
-        for line in gdb.stdout:
-            lines.append(line.rstrip("\n"))
-            if line.startswith("pc ") and "STEPPED" in "\n".join(lines):
-                break
+        lines = gdb.read_until(lambda lines: lines[-1].startswith("pc ") and
+                               "STEPPED" in lines)
         # The last continue never stops by itself: once cowtui says it runs
         # from the pc gdb just showed, Ctrl-C gdb as a user would.
         pc = int(lines[-1].split()[1], 16)
         cowtui.wait_for(f"gdb: running from pc {pc:#x}")
-        gdb.send_signal(signal.SIGINT)
-        rest, _ = gdb.communicate(timeout=120)
+        gdb.interrupt()
     finally:
-        gdb.kill()
-    lines += rest.splitlines()
-    output = "\n".join(lines)
+        output = gdb.finish(timeout=120)
+    lines = output.splitlines()
     status, trace = cowtui.finish()
 
     assert "Breakpoint 1, cowfault (" in output
@@ -178,17 +165,13 @@ def test_a_user_breakpoint_set_from_the_kernel(tmp_path: Path) -> None:
     at the store being retried, now that its page is private."""
     server = CowtuiGdb()
     try:
-        result = subprocess.run(
-            [GDB, "-batch", "-nx", "-ex", f"target remote 127.0.0.1:{server.port}",
-             "-ex", "break cowfault", "-ex", "continue", "-ex", "delete",
-             "-ex", 'eval "break *%#lx", $sepc', "-ex", "continue",
-             "-ex", "info registers priv", "-ex", "x/i $pc", "-ex", "detach", str(KERNEL)],
-            cwd=tmp_path, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120,
-            check=False)
+        output = run_gdb(tmp_path, f"target remote 127.0.0.1:{server.port}\n"
+                         "break cowfault\ncontinue\ndelete\n"
+                         'eval "break *%#lx", $sepc\ncontinue\n'
+                         "info registers priv\nx/i $pc\ndetach\n", timeout=120)
         server.finish()
     finally:
         server.kill()
-    output = result.stdout + result.stderr
     user_break = re.search(r"Breakpoint 2 at (0x[0-9a-f]+)", output)
     assert user_break and int(user_break.group(1), 16) < 0x80000000, output
     assert f"Breakpoint 2, 0x{int(user_break.group(1), 16):016x} in ?? ()" in output, output

@@ -50,6 +50,8 @@ def assert_same_moment(a: tuple[Session, PteHistory], b: tuple[Session, PteHisto
     t1, t2 = s1.tracker, s2.tracker
     assert (t1.processes, t1.open_faults, t1.index.all(), t1.fault_counts, t1.violations) == \
         (t2.processes, t2.open_faults, t2.index.all(), t2.fault_counts, t2.violations)
+    # who made each PTE and frame what it is: call stacks recalled in replays, not unwound
+    assert (t1.pte_changes, t1.frame_changes) == (t2.pte_changes, t2.frame_changes)
     assert dict(h1._by_pte) == dict(h2._by_pte)
     assert (s1.step_index, s1.since_input, s1.outcomes) == (s2.step_index, s2.since_input,
                                                           s2.outcomes)
