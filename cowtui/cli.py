@@ -14,9 +14,11 @@ from machine.checkpoints import DEFAULT_EVERY
 from machine.guest import BUG_ZOO
 from machine.hart import Hart, default_engine
 from machine.native import unavailable_reason
+from machine.scheduler import DEFAULT_QUANTUM
 
 from . import __version__
 from .interrupts import Interrupted, raise_on_signals
+from .schedules import apply_schedule_options, check_schedule_options
 from .scenario import (
     DEFAULT_SCENARIO,
     ScenarioError,
@@ -109,6 +111,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--harts", type=int, default=None, metavar="N",
                         help="run N harts, round-robin, deterministically (default: the "
                              "scenario's harts, else 1)")
+    # --- several harts: schedules and race hunting (cowtui/explore.py) ---
+    parser.add_argument("--quantum", type=int, default=None, metavar="N",
+                        help="several harts: each runs N ticks per turn (default: the "
+                             f"scenario's, else {DEFAULT_QUANTUM:,})")
+    parser.add_argument("--schedule", default=None, metavar="seed=K",
+                        help="several harts: 'seed=K' draws quanta and the next hart from a "
+                             "seeded generator (the same K replays exactly); default round-robin")
+    parser.add_argument("--explore", type=int, default=None, metavar="N",
+                        help="headless: run up to N seeded schedules that preempt around "
+                             "refcount and PTE stores; stop at the first that breaks an "
+                             "invariant and print how to replay it")
     parser.add_argument("--engine", choices=Hart.ENGINES, default=None,
                         help="execution engine: the reference interpreter, compiled blocks, "
                              "blocks with exact loop idioms, or the C core (the default where "
@@ -160,6 +173,7 @@ def _check_options(args: argparse.Namespace) -> None:
         raise ScenarioError(f"--ram-mib: {problem}")
     if args.harts is not None and (problem := harts_problem(args.harts)):
         raise ScenarioError(f"--harts: {problem}")
+    check_schedule_options(args)
     if args.engine == "native" and unavailable_reason() is not None:
         raise ScenarioError(f"--engine native: {unavailable_reason()}")
 
@@ -187,6 +201,7 @@ def _scenario(args: argparse.Namespace):
         scenario.origins["ram_mib"] = "--ram-mib"
     if args.harts is not None:
         scenario.harts = args.harts
+    apply_schedule_options(args, scenario)
     scenario.engine = args.engine or default_engine()
     if scenario.engine != "native" and args.engine is None:
         print(f"cowtui: running on the Python engine: {unavailable_reason()}", file=sys.stderr)

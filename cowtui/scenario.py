@@ -38,6 +38,8 @@ from machine.hart import default_engine
 from machine.introspect.events import OUTCOMES
 from machine.introspect.rules import RULES
 from machine.machine import MAX_HARTS
+from machine.schedule import ScheduleError, parse_schedule
+from machine.scheduler import DEFAULT_QUANTUM
 
 from .disk_check import disk_problem
 
@@ -82,6 +84,8 @@ class Scenario:
     refcount_symbol: str | None = None
     cow_bit: int = 8
     harts: int = 1
+    quantum: int = DEFAULT_QUANTUM  # ticks per hart's turn (several harts)
+    schedule_seed: int | None = None  # schedule: seed=K (None: round-robin)
     engine: str = field(default_factory=default_engine)
     console: list[ConsoleStep] = field(default_factory=list)
     breakpoints: list[str] = field(default_factory=list)
@@ -162,6 +166,11 @@ def harts_problem(harts: int) -> str | None:
     return None if 1 <= harts <= MAX_HARTS else f"must be between 1 and {MAX_HARTS}, got {harts}"
 
 
+def quantum_problem(quantum: int) -> str | None:
+    """Why a quantum cannot be used (the YAML field and --quantum), or None."""
+    return None if quantum >= 1 else f"must be at least 1 tick, got {quantum}"
+
+
 def ram_mib_problem(ram: int) -> str | None:
     """Why a RAM size cannot be used (the YAML field and --ram-mib alike), or None."""
     low, high = RAM_MIB_RANGE
@@ -214,7 +223,7 @@ def load_scenario(path: str | Path) -> Scenario:
         raise ScenarioError(f"{path}: a scenario is a YAML mapping of fields (name, kernel, ...)")
     r = _Reader(path, data, _top_level_lines(text))
     known = {"name", "description", "kernel", "disk", "ram_mib", "refcount_symbol", "cow_bit",
-             "harts", "console", "breakpoints", "stop", "expect"}
+             "harts", "quantum", "schedule", "console", "breakpoints", "stop", "expect"}
     for key in data:
         if key not in known:
             raise r.fail(str(key), f"unknown field (known: {', '.join(sorted(known))})")
@@ -241,12 +250,19 @@ def load_scenario(path: str | Path) -> Scenario:
     harts = r.get("harts", int, 1)
     if problem := harts_problem(harts):
         raise r.fail("harts", problem)
+    quantum = r.get("quantum", int, DEFAULT_QUANTUM)
+    if problem := quantum_problem(quantum):
+        raise r.fail("quantum", problem)
+    try:
+        seed = parse_schedule(r.get("schedule", str, "round-robin"))
+    except ScheduleError as error:
+        raise r.fail("schedule", str(error)) from None
     origins = {key: r.where(key) for key in ("ram_mib", "refcount_symbol") if key in data}
     origins["disk"] = r.where("disk")
     scenario = Scenario(name=name, path=path, kernel=kernel, disk=disk,
                         description=r.get("description", str, ""), ram_mib=ram,
                         refcount_symbol=r.get("refcount_symbol", str), cow_bit=cow_bit,
-                        harts=harts, origins=origins)
+                        harts=harts, quantum=quantum, schedule_seed=seed, origins=origins)
     for i, step in enumerate(r.get("console", list, [])):
         if not isinstance(step, dict) or set(step) - {"wait", "type"} or "type" not in step \
                 or not isinstance(step.get("type"), str) \

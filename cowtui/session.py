@@ -71,7 +71,8 @@ class Session:
         s = self.scenario
         try:
             self.machine = Machine(MachineConfig(kernel=s.kernel, disk=s.disk, ram_mib=s.ram_mib,
-                                                 harts=s.harts, engine=s.engine))
+                                                 harts=s.harts, quantum=s.quantum,
+                                                 schedule_seed=s.schedule_seed, engine=s.engine))
         except (ElfError, ValueError, OSError) as error:
             raise ScenarioError(str(error).splitlines()[0]) from None
         if s.disk is None and self.machine.kernel.symbol(DISK_DRIVER) is not None:
@@ -120,7 +121,8 @@ class Session:
         if notice is not None:  # a refused snapshot: start again from a fresh machine
             s = self.scenario
             self.machine = Machine(MachineConfig(kernel=s.kernel, disk=s.disk, ram_mib=s.ram_mib,
-                                                 harts=s.harts, engine=s.engine))
+                                                 harts=s.harts, quantum=s.quantum,
+                                                 schedule_seed=s.schedule_seed, engine=s.engine))
         self.restored_boot = restored
         self._snapshot_due = not restored
 

@@ -42,6 +42,7 @@ from .events import (
 )
 from .hart import Hart, default_engine
 from .mmu import walk
+from .schedule import SeededDraws
 from .scheduler import DEFAULT_QUANTUM, HartScheduler
 from .trap import LOAD, MACHINE, STORE, Trap
 
@@ -59,6 +60,7 @@ class MachineConfig:
     ram_mib: int = 128
     harts: int = 1  # several: round-robin, deterministic (machine/scheduler.py)
     quantum: int = DEFAULT_QUANTUM  # ticks per turn when several harts are awake
+    schedule_seed: int | None = None  # seeded quanta and next hart (machine/schedule.py)
     # 'interp' (the reference), 'blocks', 'fast' (blocks + loop idioms), 'native' (the C core)
     engine: str = field(default_factory=default_engine)
 
@@ -91,7 +93,9 @@ class Machine:
         for hart in self.harts:
             hart.engine = config.engine
         self.hart = self.harts[0]  # the hart that runs now: the scheduler keeps it current
-        self.scheduler = HartScheduler(self.harts, config.quantum, on_switch=self._running)
+        draws = SeededDraws(config.schedule_seed) if config.schedule_seed is not None else None
+        self.scheduler = HartScheduler(self.harts, config.quantum, on_switch=self._running,
+                                       draws=draws)
         self.exit_status: int | None = None
         self.halt_reason: str | None = None
         self._pause = threading.Event()
@@ -181,10 +185,11 @@ class Machine:
     def _console_byte(self, byte: int) -> None:
         self.console.append(byte)
         if self.events.wants(ConsoleOutput):
-            self.events.publish(ConsoleOutput(self.hart.icount, chr(byte)))
+            self.events.publish(ConsoleOutput(self.hart.icount, chr(byte),
+                                              hart=self.hart.hartid))
 
     def _host_error(self, message: str) -> None:
-        self.events.publish(HostError(self.icount, message))
+        self.events.publish(HostError(self.icount, message, hart=self.hart.hartid))
         self.request_stop()
 
     def _guest_exit(self, status: int) -> None:
@@ -192,32 +197,33 @@ class Machine:
         self.halt_reason = "exit"
         self.hart.stop_requested = True
         if self.events.wants(Halted):  # at the finisher store's instruction number
-            self.events.publish(Halted(self.hart.icount, "exit", status))
+            self.events.publish(Halted(self.hart.icount, "exit", status, hart=self.hart.hartid))
 
     def _guest_reset(self) -> None:
         self.halt_reason = "reset"
         self.hart.stop_requested = True
         if self.events.wants(Halted):
-            self.events.publish(Halted(self.hart.icount, "reset"))
+            self.events.publish(Halted(self.hart.icount, "reset", hart=self.hart.hartid))
 
     def _wire_events(self, hart: Hart) -> None:
         events = self.events
 
         def on_trap(cause: int, tval: int, epc: int, source: int, target: int) -> None:
             if events.wants(TrapTaken):
-                events.publish(TrapTaken(hart.icount, cause, tval, epc, source, target))
+                events.publish(TrapTaken(hart.icount, cause, tval, epc, source, target,
+                                         hart=hart.hartid))
 
         def on_trap_return(source: int, target: int, pc: int) -> None:
             if events.wants(TrapReturn):
-                events.publish(TrapReturn(hart.icount, source, target, pc))
+                events.publish(TrapReturn(hart.icount, source, target, pc, hart=hart.hartid))
 
         def on_satp(satp: int) -> None:
             if events.wants(SatpWritten):
-                events.publish(SatpWritten(hart.icount, hart.pc, satp))
+                events.publish(SatpWritten(hart.icount, hart.pc, satp, hart=hart.hartid))
 
         def on_sfence() -> None:
             if events.wants(SfenceVma):
-                events.publish(SfenceVma(hart.icount, hart.pc))
+                events.publish(SfenceVma(hart.icount, hart.pc, hart=hart.hartid))
 
         def observed() -> set[str]:
             return {name for name, kind in (("trap", TrapTaken), ("return", TrapReturn),
@@ -236,7 +242,7 @@ class Machine:
         if self.events.wants(MemoryWrite):
             running = self.hart
             self.events.publish(MemoryWrite(running.icount, running.pc, address, size, old, new,
-                                            by_dma=self.bus.in_dma))
+                                            by_dma=self.bus.in_dma, hart=running.hartid))
 
     # --- console input -----------------------------------------------------------
     def feed_console(self, data: bytes | str, at_icount: int | None = None) -> None:
@@ -315,7 +321,8 @@ class Machine:
                 pc, privilege, number = hart.pc, hart.privilege, hart.icount
                 self.scheduler.run(1) if several else hart.run(1)
                 if hart.icount != number:  # not a breakpoint stop or an idle WFI
-                    self.events.publish(InstructionRetired(number, pc, privilege))
+                    self.events.publish(InstructionRetired(number, pc, privilege,
+                                                           hart=hart.hartid))
             else:
                 # With an ``until`` to check, look up every slice of instructions.
                 ticks = min(budget, self.UNTIL_SLICE if until is not None else 1 << 40)
@@ -332,7 +339,7 @@ class Machine:
                 return RunResult("until", hart.icount - start)
             if hart.idle_forever and not self._inputs:
                 if self.events.wants(Halted):
-                    self.events.publish(Halted(hart.icount, "idle"))
+                    self.events.publish(Halted(hart.icount, "idle", hart=hart.hartid))
                 return RunResult("idle", hart.icount - start)
 
     # --- reading state -------------------------------------------------------------

@@ -29,13 +29,15 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .hart import Hart
+    from .schedule import SeededDraws
 
 DEFAULT_QUANTUM = 10_000  # ticks a hart runs before the next awake hart's turn
 
 
 class HartScheduler:
     def __init__(self, harts: list[Hart], quantum: int = DEFAULT_QUANTUM,
-                 on_switch: Callable[[Hart], None] | None = None) -> None:
+                 on_switch: Callable[[Hart], None] | None = None,
+                 draws: SeededDraws | None = None) -> None:
         if quantum < 1:
             raise ValueError(f"quantum must be at least 1 tick, not {quantum}")
         self.harts = harts
@@ -47,6 +49,10 @@ class HartScheduler:
         self.slice_left = quantum  # ticks left in the current hart's quantum
         self._epoch = 0            # grows whenever some hart executed instructions
         self._seen = [0] * len(harts)  # the epoch at which each hart last ran
+        # Seeded schedules (machine/schedule.py): quanta and the next hart
+        # drawn, and preemptions asked at watched stores (--explore).
+        self.draws = draws
+        self._preempted = False
 
     def _set_current(self, index: int) -> None:
         self.current, self.hart = index, self.harts[index]
@@ -65,8 +71,25 @@ class HartScheduler:
         csr = hart.csr
         return bool(csr.mip & csr.mie)
 
+    def _next_quantum(self) -> int:
+        if self.draws is None:
+            return self.quantum
+        return 1 + self.draws.below(2 * self.quantum)
+
+    def preempt(self) -> None:
+        """End the running hart's quantum after this instruction (from an
+        event hook: a seeded explorer preempting right after a watched store)."""
+        if len(self.harts) > 1:
+            self._preempted = True
+            self.hart.stop_requested = True
+
     def _next_awake(self, after: int) -> int | None:
         count = len(self.harts)
+        if self.draws is not None:  # seeded: any other awake hart, drawn
+            others = [i for i in range(count) if i != self.current and self.awake(self.harts[i])]
+            if others:
+                return others[self.draws.below(len(others))]
+            return self.current if self.awake(self.hart) else None
         for step in range(1, count + 1):
             index = (after + step) % count
             if self.awake(self.harts[index]):
@@ -103,7 +126,7 @@ class HartScheduler:
         if chosen is None:
             return None
         self.switch_to(chosen)
-        self.slice_left = self.quantum
+        self.slice_left = self._next_quantum()
         return self.hart
 
     def run(self, ticks: int) -> None:
@@ -124,6 +147,10 @@ class HartScheduler:
             hart.time_limit = None
             ran = hart.icount - start
             self.slice_left = self.quantum if alone else self.slice_left - ran
+            if self._preempted:
+                self._preempted = False
+                if not alone:
+                    self.slice_left = 0
             if hart.retired() != retired:
                 self._epoch += 1
                 self._seen[self.current] = self._epoch
@@ -136,13 +163,18 @@ class HartScheduler:
 
     # --- snapshots of the schedule ------------------------------------------------
     def state(self) -> dict:
-        return {"current": self.current, "slice_left": self.slice_left}
+        state = {"current": self.current, "slice_left": self.slice_left}
+        if self.draws is not None:  # unseeded schedules keep their snapshots' exact form
+            state["draws"] = self.draws.state
+        return state
 
     def restore(self, state: dict) -> None:
         """Put back ``state()`` plus which harts sleep; every hart's caches
         are dropped by the restore, so none is stale."""
         self._set_current(int(state["current"]))
         self.slice_left = int(state["slice_left"])
+        if self.draws is not None and "draws" in state:
+            self.draws.state = int(state["draws"])
         for hart, asleep in zip(self.harts, state["asleep"]):
             hart.idle_forever = bool(asleep)
         self._seen = [self._epoch] * len(self.harts)

@@ -110,7 +110,8 @@ class Tracker:
         self.reported.add(identity)
         m = self.machine
         pc = blame.pc if blame is not None else m.pc
-        violation = Violation(m.icount, rule, message, pc, frames, ptes, blame, repeats)
+        violation = Violation(m.icount, rule, message, pc, frames, ptes, blame, repeats,
+                              hart=blame.hart if blame is not None else m.hart.hartid)
         self.violations.append(violation)
         self._publish(violation)
 
@@ -204,10 +205,11 @@ class Tracker:
                 if pid not in self.processes:
                     parent = self._parent_of(current[pid])
                     self._publish(ProcessForked(self.machine.icount, parent, pid,
-                                                current[pid].name))
+                                                current[pid].name, hart=self.machine.hart.hartid))
             for pid in self.running - running:
                 process = current.get(pid) or self.processes[pid]
-                self._publish(ProcessExited(self.machine.icount, pid, process.name))
+                self._publish(ProcessExited(self.machine.icount, pid, process.name,
+                                            hart=self.machine.hart.hartid))
                 self._close_killed(pid)
         self.processes = current
         self.running = running
@@ -336,7 +338,8 @@ class Tracker:
                 continue
             index = (slot - page) >> 3
             va = va_base + (index << (12 + 9 * level))
-            self._publish(PteChanged(event.icount, pid, va, old, new, event.pc, slot))
+            self._publish(PteChanged(event.icount, pid, va, old, new, event.pc, slot,
+                                     hart=event.hart))
             self.changed_since_sfence.add((pid, va))
             if new & PTE_V and not is_leaf(new) and level > 0:
                 child = pte_frame(new)
@@ -394,7 +397,8 @@ class Tracker:
             self.index.dirty.add(frame)
             change = self.witness.change(event.icount, event.pc, event.by_dma)
             self.frame_changes["refcount"][frame] = change
-            self._publish(RefcountChanged(event.icount, frame, old, new, event.pc))
+            self._publish(RefcountChanged(event.icount, frame, old, new, event.pc,
+                                          hart=event.hart))
             if new < 0:
                 self.violate("double-free", f"frame {frame:#x}: refcount dropped to {new} "
                              f"at {change.where()}", (frame,), blame=change)
@@ -461,7 +465,7 @@ class Tracker:
             leaf = leaf_at(self.view.read_page, root, event.tval) if root else None
             pte = leaf.pte if leaf else 0
             fault = PageFault(event.icount, pid, process.name if process else "?",
-                              event.cause, event.tval, event.epc, pte)
+                              event.cause, event.tval, event.epc, pte, hart=event.hart)
             self.open_faults[pid] = OpenFault(fault, root)
             self.fault_counts[pid] += 1
             self._publish(fault)
@@ -515,7 +519,7 @@ class Tracker:
                 and not has_cow(before, self.cow_bit):
             self._write_granted_without_cow(pid, fault, before, after)
         self._publish(FaultResolved(self.machine.icount, pid, fault.icount, fault.stval,
-                                    outcome, after, new_frame))
+                                    outcome, after, new_frame, hart=self.machine.hart.hartid))
 
     def _write_granted_without_cow(self, pid: int, fault: PageFault, before: int,
                                    after: int) -> None:
@@ -535,7 +539,7 @@ class Tracker:
         if open_fault is not None:
             fault = open_fault.event
             self._publish(FaultResolved(self.machine.icount, pid, fault.icount, fault.stval,
-                                        "killed", 0))
+                                        "killed", 0, hart=self.machine.hart.hartid))
 
     def _on_console(self, event: ConsoleOutput) -> None:
         if event.text == "\n":
