@@ -18,7 +18,6 @@ from machine.scheduler import DEFAULT_QUANTUM
 
 from . import __version__
 from .interrupts import Interrupted, raise_on_signals
-from .schedules import apply_schedule_options, check_schedule_options
 from .scenario import (
     DEFAULT_SCENARIO,
     ScenarioError,
@@ -29,6 +28,7 @@ from .scenario import (
     scenario_for_kernel,
     shipped_scenarios,
 )
+from .schedules import apply_schedule_options, check_schedule_options
 
 EXIT_CODES = """\
 exit status (headless):

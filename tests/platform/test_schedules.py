@@ -4,6 +4,7 @@ seeded run lands where a straight run was."""
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -120,7 +121,7 @@ def test_a_preemption_at_a_store_switches_harts_after_that_instruction(tmp_path:
         assert machine.exit_status == 0
         harts = [hart for _, hart in switches]
         # a switch after every store: the next store is another hart's
-        assert sum(a != b for a, b in zip(harts, harts[1:])) >= len(harts) // 2
+        assert sum(a != b for a, b in pairwise(harts)) >= len(harts) // 2
         ends.add((outcome(machine), tuple(switches)))
     assert len(ends) == 1
 
