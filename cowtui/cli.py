@@ -210,6 +210,7 @@ def _scenario(args: argparse.Namespace):
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # --explore's replay command
     if args.list:
         print(listing())
         return 0
@@ -240,6 +241,9 @@ def _main(args: argparse.Namespace) -> int:
             if args.gdb and args.scenario is None and not looks_like_endpoint(args.gdb):
                 args.scenario, args.gdb = args.gdb, ""
         scenario = _scenario(args)
+        if args.explore is not None:  # many sessions, one per schedule (cowtui/explore.py)
+            from .explore import explore
+            return explore(scenario, args.explore, args.argv)
         from .session import Session
         session = Session(scenario, warm=not (args.cold or args.headless),
                           checkpoint_every=args.checkpoint_every)

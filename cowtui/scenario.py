@@ -85,7 +85,8 @@ class Scenario:
     cow_bit: int = 8
     harts: int = 1
     quantum: int = DEFAULT_QUANTUM  # ticks per hart's turn (several harts)
-    schedule_seed: int | None = None  # schedule: seed=K (None: round-robin)
+    schedule_kind: str = "round-robin"  # or seed, pct (machine/schedule.py)
+    schedule_seed: int | None = None  # schedule: seed=K / pct=K
     engine: str = field(default_factory=default_engine)
     console: list[ConsoleStep] = field(default_factory=list)
     breakpoints: list[str] = field(default_factory=list)
@@ -254,7 +255,7 @@ def load_scenario(path: str | Path) -> Scenario:
     if problem := quantum_problem(quantum):
         raise r.fail("quantum", problem)
     try:
-        seed = parse_schedule(r.get("schedule", str, "round-robin"))
+        kind, seed = parse_schedule(r.get("schedule", str, "round-robin"))
     except ScheduleError as error:
         raise r.fail("schedule", str(error)) from None
     origins = {key: r.where(key) for key in ("ram_mib", "refcount_symbol") if key in data}
@@ -262,7 +263,8 @@ def load_scenario(path: str | Path) -> Scenario:
     scenario = Scenario(name=name, path=path, kernel=kernel, disk=disk,
                         description=r.get("description", str, ""), ram_mib=ram,
                         refcount_symbol=r.get("refcount_symbol", str), cow_bit=cow_bit,
-                        harts=harts, quantum=quantum, schedule_seed=seed, origins=origins)
+                        harts=harts, quantum=quantum, schedule_kind=kind,
+                        schedule_seed=seed, origins=origins)
     for i, step in enumerate(r.get("console", list, [])):
         if not isinstance(step, dict) or set(step) - {"wait", "type"} or "type" not in step \
                 or not isinstance(step.get("type"), str) \

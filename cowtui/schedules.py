@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import argparse
 
+from machine.introspect.lockset import attach_lockset
+from machine.introspect.preemption import RacePreemption
+from machine.introspect.tracker import Tracker
 from machine.machine import Machine
 from machine.schedule import Schedule, ScheduleError, parse_schedule
 
@@ -38,32 +41,41 @@ def apply_schedule_options(args: argparse.Namespace, scenario: Scenario) -> None
     if args.quantum is not None:
         scenario.quantum = args.quantum
     if args.schedule is not None:
-        scenario.schedule_seed = parse_schedule(args.schedule)
+        scenario.schedule_kind, scenario.schedule_seed = parse_schedule(args.schedule)
 
 
-def schedule_of(machine: Machine) -> Schedule:
-    return Schedule(machine.config.quantum, machine.config.schedule_seed)
+def attach_race_tools(machine: Machine, tracker: Tracker, scenario: Scenario) -> object:
+    """On several harts: the lockset rule (refcount-race) and, for a pct=K
+    schedule, its preemptions at refcount and PTE stores. What it returns
+    must be kept (the subscribers)."""
+    if scenario.harts == 1:
+        return None
+    preemption = RacePreemption(machine) if scenario.schedule_kind == "pct" else None
+    return attach_lockset(machine, tracker), preemption
 
 
-def replay_options(machine: Machine) -> str:
-    """The options that give this machine's schedule again."""
-    return f"--harts {len(machine.harts)} {schedule_of(machine).describe()}"
+def schedule_of(scenario: Scenario) -> Schedule:
+    return Schedule(scenario.quantum, scenario.schedule_kind, scenario.schedule_seed)
 
 
-def schedule_line(machine: Machine) -> str | None:
+def replay_options(scenario: Scenario) -> str:
+    """The options that give this scenario's schedule again."""
+    return f"--harts {scenario.harts} {schedule_of(scenario).describe()}"
+
+
+def schedule_line(scenario: Scenario) -> str | None:
     """The text trace's first line on several harts: the schedule, as options."""
-    if len(machine.harts) == 1:
+    if scenario.harts == 1:
         return None
-    schedule = schedule_of(machine)
-    kind = f"seed={schedule.seed}" if schedule.seed is not None else "round-robin"
-    return f"schedule: {len(machine.harts)} harts, {kind}, quantum {schedule.quantum} " \
-           f"(replay: {replay_options(machine)})"
+    schedule = schedule_of(scenario)
+    return f"schedule: {scenario.harts} harts, {schedule.text()}, quantum {schedule.quantum} " \
+           f"(replay: {replay_options(scenario)})"
 
 
-def schedule_record(machine: Machine) -> dict | None:
+def schedule_record(scenario: Scenario) -> dict | None:
     """The JSON trace's first record on several harts."""
-    if len(machine.harts) == 1:
+    if scenario.harts == 1:
         return None
-    schedule = schedule_of(machine)
-    return {"event": "schedule", "harts": len(machine.harts), "quantum": schedule.quantum,
-            "seed": schedule.seed, "replay": replay_options(machine)}
+    schedule = schedule_of(scenario)
+    return {"event": "schedule", "harts": scenario.harts, "quantum": schedule.quantum,
+            "kind": schedule.kind, "seed": schedule.seed, "replay": replay_options(scenario)}

@@ -38,36 +38,50 @@ class SeededDraws:
         return self.below(1000) < per_thousand
 
 
+KINDS = ("round-robin", "seed", "pct")
+
+
 @dataclass(frozen=True)
 class Schedule:
-    """How harts take turns: round-robin with a fixed quantum (seed None), or
-    quanta of 1..2*quantum ticks and the next hart drawn from ``seed``."""
+    """How harts take turns:
+      - ``round-robin``: in hart-id order, ``quantum`` ticks each;
+      - ``seed=K``: quanta of 1..2*quantum ticks and the next hart drawn from K;
+      - ``pct=K``: as seed=K, and besides, right after a store to a refcount
+        or a PTE the hart may be preempted and the next turns made short, so
+        harts interleave finely where COW races happen (what --explore runs;
+        the preemptions are drawn from the same generator)."""
 
     quantum: int
+    kind: str = "round-robin"
     seed: int | None = None
 
+    def text(self) -> str:
+        return self.kind if self.seed is None else f"{self.kind}={self.seed}"
+
     def describe(self) -> str:
-        """The words that replay it: ``--quantum N`` and ``--schedule seed=K``."""
+        """The words that replay it: ``--quantum N`` and ``--schedule KIND=K``."""
         text = f"--quantum {self.quantum}"
-        return text + (f" --schedule seed={self.seed}" if self.seed is not None else "")
+        return text + (f" --schedule {self.text()}" if self.seed is not None else "")
 
 
 class ScheduleError(ValueError):
     """A schedule written wrong (one line, for the CLI and scenarios)."""
 
 
-def parse_schedule(text: str) -> int | None:
-    """``round-robin`` -> None; ``seed=K`` (K a non-negative integer) -> K."""
+def parse_schedule(text: str) -> tuple[str, int | None]:
+    """``round-robin`` -> ('round-robin', None); ``seed=K`` / ``pct=K`` (K a
+    non-negative integer) -> (kind, K)."""
     text = text.strip()
     if text == "round-robin":
-        return None
+        return "round-robin", None
     name, _, value = text.partition("=")
-    if name.strip() != "seed" or not value.strip():
-        raise ScheduleError(f"schedule must be 'round-robin' or 'seed=K', not {text!r}")
+    name = name.strip()
+    if name not in KINDS[1:] or not value.strip():
+        raise ScheduleError(f"schedule must be 'round-robin', 'seed=K' or 'pct=K', not {text!r}")
     try:
         seed = int(value.strip(), 0)
     except ValueError:
         raise ScheduleError(f"schedule seed must be an integer, not {value.strip()!r}") from None
     if not 0 <= seed <= M64:
         raise ScheduleError(f"schedule seed must be 0..2**64-1, not {seed}")
-    return seed
+    return name, seed

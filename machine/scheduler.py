@@ -53,6 +53,7 @@ class HartScheduler:
         # drawn, and preemptions asked at watched stores (--explore).
         self.draws = draws
         self._preempted = False
+        self.short_turns, self.short_quantum = 0, 1  # turns of at most short_quantum ticks
 
     def _set_current(self, index: int) -> None:
         self.current, self.hart = index, self.harts[index]
@@ -74,14 +75,20 @@ class HartScheduler:
     def _next_quantum(self) -> int:
         if self.draws is None:
             return self.quantum
+        if self.short_turns > 0:
+            self.short_turns -= 1
+            return 1 + self.draws.below(self.short_quantum)
         return 1 + self.draws.below(2 * self.quantum)
 
-    def preempt(self) -> None:
+    def preempt(self, short_turns: int = 0, short_quantum: int = 1) -> None:
         """End the running hart's quantum after this instruction (from an
-        event hook: a seeded explorer preempting right after a watched store)."""
+        event hook: a seeded explorer preempting right after a watched store),
+        and on a seeded schedule make the next ``short_turns`` turns short:
+        1..short_quantum ticks, so harts interleave finely around the store."""
         if len(self.harts) > 1:
             self._preempted = True
             self.hart.stop_requested = True
+            self.short_turns, self.short_quantum = short_turns, max(1, short_quantum)
 
     def _next_awake(self, after: int) -> int | None:
         count = len(self.harts)
@@ -166,6 +173,7 @@ class HartScheduler:
         state = {"current": self.current, "slice_left": self.slice_left}
         if self.draws is not None:  # unseeded schedules keep their snapshots' exact form
             state["draws"] = self.draws.state
+            state["short"] = [self.short_turns, self.short_quantum]
         return state
 
     def restore(self, state: dict) -> None:
@@ -175,6 +183,7 @@ class HartScheduler:
         self.slice_left = int(state["slice_left"])
         if self.draws is not None and "draws" in state:
             self.draws.state = int(state["draws"])
+            self.short_turns, self.short_quantum = (int(v) for v in state["short"])
         for hart, asleep in zip(self.harts, state["asleep"]):
             hart.idle_forever = bool(asleep)
         self._seen = [self._epoch] * len(self.harts)

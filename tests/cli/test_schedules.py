@@ -15,7 +15,7 @@ from .support import one_line_error, run_cowtui, write
     (["--quantum", "0"], "cowtui: --quantum: must be at least 1 tick, got 0"),
     (["--schedule", "seed=x"], "cowtui: --schedule: schedule seed must be an integer, not 'x'"),
     (["--schedule", "random"],
-     "cowtui: --schedule: schedule must be 'round-robin' or 'seed=K', not 'random'"),
+     "cowtui: --schedule: schedule must be 'round-robin', 'seed=K' or 'pct=K', not 'random'"),
     (["--explore", "0"], "cowtui: --explore: needs at least 1 schedule, got 0"),
     (["--explore", "5", "--schedule", "seed=1"],
      "cowtui: --explore chooses its own schedules: drop --schedule"),
@@ -31,7 +31,7 @@ def test_explore_needs_headless() -> None:
 
 @pytest.mark.parametrize(("field", "message"), [
     ("quantum: 0", "quantum: must be at least 1 tick, got 0"),
-    ("schedule: seed=", "schedule: schedule must be 'round-robin' or 'seed=K'"),
+    ("schedule: seed=", "schedule: schedule must be 'round-robin', 'seed=K' or 'pct=K'"),
 ])
 def test_scenario_schedule_fields_are_checked(tmp_path: Path, field: str, message: str) -> None:
     path = write(tmp_path, f"name: x\nkernel: teaching\n{field}\n")
@@ -56,7 +56,8 @@ def test_a_seeded_run_names_its_schedule_and_replays_the_same(tmp_path: Path) ->
     as_json = run_cowtui("--headless", "--json", "--harts", "2", "--quantum", "700",
                          "--schedule", "seed=9", "forktree")
     records = [json.loads(line) for line in as_json.stdout.splitlines()]
-    assert records[0] == {"event": "schedule", "harts": 2, "quantum": 700, "seed": 9,
+    assert records[0] == {"event": "schedule", "harts": 2, "quantum": 700, "kind": "seed",
+                          "seed": 9,
                           "replay": "--harts 2 --quantum 700 --schedule seed=9"}
     assert all(record["hart"] == 0 for record in records[1:-1])
 

@@ -70,7 +70,9 @@ def test_the_generator_is_a_pure_function_of_its_seed() -> None:
 
 
 def test_schedules_are_parsed_with_one_line_errors() -> None:
-    assert parse_schedule("seed=42") == 42 and parse_schedule("round-robin") is None
+    assert parse_schedule("seed=42") == ("seed", 42)
+    assert parse_schedule("pct=0x10") == ("pct", 16)
+    assert parse_schedule("round-robin") == ("round-robin", None)
     for bad in ("seed=", "seed=abc", "rr", "seed=-1"):
         with pytest.raises(ScheduleError):
             parse_schedule(bad)

@@ -1,0 +1,70 @@
+"""``cowtui --headless --explore N`` (cowtui/explore.py) as a user runs it:
+progress per schedule, the first schedule that breaks an invariant with the
+command that replays it, and the exit status found (1) / not found (0)."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+import pytest
+
+from tests.platform.race_guest import build_refrace, scenario_text
+
+from .support import one_line_error, run_cowtui, write
+
+
+@pytest.fixture(scope="module")
+def guests(tmp_path_factory) -> dict[bool, Path]:
+    out = tmp_path_factory.mktemp("refrace")
+    return {without: build_refrace(out, without) for without in (False, True)}
+
+
+def test_explore_finds_the_lost_update_and_prints_how_to_replay_it(
+        tmp_path: Path, guests: dict) -> None:
+    scenario = write(tmp_path, scenario_text(guests[True]))
+    result = run_cowtui("--headless", "--explore", "50", str(scenario))
+    assert result.returncode == 1, result.stderr
+    progress = result.stderr.splitlines()
+    found = [line for line in progress if "no violation" not in line]
+    assert progress[0].startswith("explore: schedule 1/50 (pct=1): ")
+    assert len(found) == 1 and "double-free" in found[0]
+    seed = len(progress)  # one line per schedule tried, the last the one found
+    assert found[0] == progress[-1] and f"schedule {seed}/50 (pct={seed})" in found[0]
+    lines = result.stdout.splitlines()
+    assert f"explore: found in schedule {seed} of 50: pct={seed} breaks " in lines[-2]
+    assert lines[-1] == "replay: " + shlex.join(
+        ["cowtui", "--headless", str(scenario), "--schedule", f"pct={seed}"])
+    assert lines[0].startswith(f"schedule: 3 harts, pct={seed}, quantum 10000")
+    assert any(line.startswith("VIOLATION #") and "[double-free]" in line for line in lines)
+    # The replay gives the same trace, schedule line and all, up to where the
+    # hunt stopped (at the violation: the summary says end=violation).
+    assert lines[-3].startswith("summary: ") and "end=violation" in lines[-3]
+    replay = run_cowtui(*shlex.split(lines[-1])[2:])  # after "replay: cowtui"
+    assert replay.returncode == 1
+    assert replay.stdout.splitlines()[:len(lines) - 3] == lines[:-3]
+    # Deterministic: the same hunt finds the same schedule.
+    again = run_cowtui("--headless", "--explore", "50", str(scenario))
+    assert again.stdout == result.stdout and again.stderr == result.stderr
+
+
+def test_explore_on_a_correct_guest_finds_nothing(tmp_path: Path, guests: dict) -> None:
+    scenario = write(tmp_path, scenario_text(guests[False]))
+    result = run_cowtui("--headless", "--explore", "6", str(scenario))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        f"explore: schedule {k}/6 (pct={k}): no violation" for k in range(1, 7)]
+    assert result.stdout == "explore: no schedule of 6 broke an invariant\n"
+
+
+def test_explore_needs_several_harts(tmp_path: Path, guests: dict) -> None:
+    scenario = write(tmp_path, scenario_text(guests[True], harts=1))
+    assert one_line_error(run_cowtui("--headless", "--explore", "3", str(scenario))) == \
+        "cowtui: --explore needs several harts (--harts N, or harts: in the scenario): " \
+        "one hart has no schedule to choose"
+
+
+def test_the_rule_explains_itself() -> None:
+    result = run_cowtui("--explain", "refcount-race")
+    assert result.returncode == 0
+    assert "spinlock in common" in result.stdout and "kref" in result.stdout
