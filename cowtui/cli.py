@@ -108,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "scenario's, else 8)")
     parser.add_argument("--harts", type=int, default=None, metavar="N",
                         help="run N harts, round-robin, deterministically (default: the "
-                             "scenario's harts, else 1)")
+                             "scenario's harts, else as many as the kernel was built for)")
     parser.add_argument("--engine", choices=Hart.ENGINES, default=None,
                         help="execution engine: the reference interpreter, compiled blocks, "
                              "blocks with exact loop idioms, or the C core (the default where "

@@ -33,7 +33,7 @@ from typing import Any
 
 import yaml
 
-from machine.guest import BUG_ZOO, bundled_disk, bundled_kernel
+from machine.guest import BUG_ZOO, SMP_BUG_ZOO, SMP_KERNEL, bundled_disk, bundled_kernel
 from machine.hart import default_engine
 from machine.introspect.events import OUTCOMES
 from machine.introspect.rules import RULES
@@ -81,7 +81,7 @@ class Scenario:
     ram_mib: int = 128
     refcount_symbol: str | None = None
     cow_bit: int = 8
-    harts: int = 1
+    harts: int | None = None   # None: as many as the kernel was built for
     engine: str = field(default_factory=default_engine)
     console: list[ConsoleStep] = field(default_factory=list)
     breakpoints: list[str] = field(default_factory=list)
@@ -143,12 +143,12 @@ def _top_level_lines(text: str) -> dict[str, int]:
 def _resolve_kernel(r: _Reader, value: str) -> Path:
     if value == "teaching":
         return bundled_kernel(None)
-    if value in BUG_ZOO:
+    if value in BUG_ZOO or value in SMP_BUG_ZOO or value == SMP_KERNEL:
         return bundled_kernel(value)
     path = (r.path.parent / value).resolve()
     if "/" not in value and not value.endswith(".elf") and not path.exists():
-        raise r.fail("kernel", f"unknown kernel {value!r}: use 'teaching', one of "
-                     f"{', '.join(BUG_ZOO)}, or a path to an ELF file")
+        raise r.fail("kernel", f"unknown kernel {value!r}: use 'teaching', '{SMP_KERNEL}', one "
+                     f"of {', '.join([*BUG_ZOO, *SMP_BUG_ZOO])}, or a path to an ELF file")
     if not path.is_file():
         raise r.fail("kernel", f"no such file: {path}")
     return path
@@ -221,8 +221,9 @@ def load_scenario(path: str | Path) -> Scenario:
     name = r.get("name", str, required=True)
     kernel_name = r.get("kernel", str, required=True)
     kernel = _resolve_kernel(r, kernel_name)
-    disk_value = r.get("disk", str, "default" if kernel_name == "teaching" or
-                       kernel_name in BUG_ZOO else None)
+    bundled = kernel_name in ("teaching", SMP_KERNEL) or kernel_name in BUG_ZOO \
+        or kernel_name in SMP_BUG_ZOO
+    disk_value = r.get("disk", str, "default" if bundled else None)
     disk: Path | None = None
     if disk_value == "default":
         disk = bundled_disk()
@@ -238,8 +239,8 @@ def load_scenario(path: str | Path) -> Scenario:
     cow_bit = r.get("cow_bit", int, 8)
     if cow_bit not in (8, 9):
         raise r.fail("cow_bit", f"must be 8 or 9 (the PTE's RSW bits), got {cow_bit}")
-    harts = r.get("harts", int, 1)
-    if problem := harts_problem(harts):
+    harts = r.get("harts", int, None)
+    if harts is not None and (problem := harts_problem(harts)):
         raise r.fail("harts", problem)
     origins = {key: r.where(key) for key in ("ram_mib", "refcount_symbol") if key in data}
     origins["disk"] = r.where("disk")
