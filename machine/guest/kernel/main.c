@@ -50,7 +50,10 @@ void main(void) {  OTHER_HARTS_JOIN()   // NCPU > 1: harts 1.. go to otherhartma
 #if NCPU > 1
 // The xv6 handshake: harts 1.. wait until hart 0 has set up memory, devices
 // and the first process, then turn on paging with the kernel page table,
-// take traps and interrupts, and schedule like hart 0.
+// take traps and interrupts, and schedule like hart 0. Unlike xv6 they wait
+// in wfi, woken by each timer tick (interrupts stay off, so the tick is only
+// re-armed), instead of spinning: a hart that spins takes its share of the
+// time on a one-thread emulator, and on real hardware burns power.
 static volatile int started;
 
 void start_other_harts(void) {
@@ -59,8 +62,10 @@ void start_other_harts(void) {
 }
 
 void otherhartmain(void) {
-  while (started == 0)
-    ;
+  while (started == 0) {
+    NEXT_TICK();
+    asm volatile("wfi");
+  }
   __sync_synchronize();
   kvminithart();
   trapinithart();
