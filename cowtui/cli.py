@@ -110,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "scenario's, else 8)")
     parser.add_argument("--harts", type=int, default=None, metavar="N",
                         help="run N harts, round-robin, deterministically (default: the "
-                             "scenario's harts, else 1)")
+                             "scenario's harts, else as many as the kernel was built for)")
     # --- several harts: schedules and race hunting (cowtui/explore.py) ---
     parser.add_argument("--quantum", type=int, default=None, metavar="N",
                         help="several harts: each runs N ticks per turn (default: the "

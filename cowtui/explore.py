@@ -50,12 +50,12 @@ def replay_command(argv: list[str], seed: int) -> str:
 
 def explore(scenario: Scenario, schedules: int, argv: list[str], out: TextIO = sys.stdout,
             err: TextIO = sys.stderr) -> int:
-    if scenario.harts < 2:
-        raise ScenarioError("--explore needs several harts (--harts N, or harts: in the "
-                            "scenario): one hart has no schedule to choose")
     for seed in range(1, schedules + 1):
         trial = dataclasses.replace(scenario, schedule_kind="pct", schedule_seed=seed)
         session = Session(trial)
+        if len(session.machine.harts) < 2:
+            raise ScenarioError("--explore needs several harts (--harts N, or harts: in the "
+                                "scenario): one hart has no schedule to choose")
         broken: list[Violation] = []
 
         def seen(violation: Violation, broken: list = broken, session: Session = session

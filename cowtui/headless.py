@@ -118,7 +118,7 @@ class TextTrace:
         events.subscribe(Violation, self._violation)
         self.echo_console = echo_console
         self.mid_line = False  # the echoed console has started a line it has not ended
-        if (line := schedule_line(session.scenario)) is not None:  # several harts: replayable
+        if (line := schedule_line(session.scenario, session.machine)) is not None:  # several harts: replayable
             self._write(line + "\n")
         if echo_console:
             events.subscribe(ConsoleOutput, self._console)
@@ -169,7 +169,7 @@ class JsonTrace:
             self.machine.events.subscribe(kind, self._event)
         if echo_console:
             self.machine.events.subscribe(ConsoleOutput, self._console)
-        if (record := schedule_record(session.scenario)) is not None:
+        if (record := schedule_record(session.scenario, session.machine)) is not None:
             self._write(record)
 
     def _write(self, obj: dict) -> None:

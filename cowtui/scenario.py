@@ -33,7 +33,7 @@ from typing import Any
 
 import yaml
 
-from machine.guest import BUG_ZOO, bundled_disk, bundled_kernel
+from machine.guest import BUG_ZOO, SMP_BUG_ZOO, SMP_KERNEL, bundled_disk, bundled_kernel
 from machine.hart import default_engine
 from machine.introspect.events import OUTCOMES
 from machine.introspect.rules import RULES
@@ -83,7 +83,7 @@ class Scenario:
     ram_mib: int = 128
     refcount_symbol: str | None = None
     cow_bit: int = 8
-    harts: int = 1
+    harts: int | None = None   # None: as many as the kernel was built for
     quantum: int = DEFAULT_QUANTUM  # ticks per hart's turn (several harts)
     schedule_kind: str = "round-robin"  # or seed, pct (machine/schedule.py)
     schedule_seed: int | None = None  # schedule: seed=K / pct=K
@@ -148,12 +148,12 @@ def _top_level_lines(text: str) -> dict[str, int]:
 def _resolve_kernel(r: _Reader, value: str) -> Path:
     if value == "teaching":
         return bundled_kernel(None)
-    if value in BUG_ZOO:
+    if value in BUG_ZOO or value in SMP_BUG_ZOO or value == SMP_KERNEL:
         return bundled_kernel(value)
     path = (r.path.parent / value).resolve()
     if "/" not in value and not value.endswith(".elf") and not path.exists():
-        raise r.fail("kernel", f"unknown kernel {value!r}: use 'teaching', one of "
-                     f"{', '.join(BUG_ZOO)}, or a path to an ELF file")
+        raise r.fail("kernel", f"unknown kernel {value!r}: use 'teaching', '{SMP_KERNEL}', one "
+                     f"of {', '.join([*BUG_ZOO, *SMP_BUG_ZOO])}, or a path to an ELF file")
     if not path.is_file():
         raise r.fail("kernel", f"no such file: {path}")
     return path
@@ -231,8 +231,9 @@ def load_scenario(path: str | Path) -> Scenario:
     name = r.get("name", str, required=True)
     kernel_name = r.get("kernel", str, required=True)
     kernel = _resolve_kernel(r, kernel_name)
-    disk_value = r.get("disk", str, "default" if kernel_name == "teaching" or
-                       kernel_name in BUG_ZOO else None)
+    bundled = kernel_name in ("teaching", SMP_KERNEL) or kernel_name in BUG_ZOO \
+        or kernel_name in SMP_BUG_ZOO
+    disk_value = r.get("disk", str, "default" if bundled else None)
     disk: Path | None = None
     if disk_value == "default":
         disk = bundled_disk()
@@ -248,8 +249,8 @@ def load_scenario(path: str | Path) -> Scenario:
     cow_bit = r.get("cow_bit", int, 8)
     if cow_bit not in (8, 9):
         raise r.fail("cow_bit", f"must be 8 or 9 (the PTE's RSW bits), got {cow_bit}")
-    harts = r.get("harts", int, 1)
-    if problem := harts_problem(harts):
+    harts = r.get("harts", int, None)
+    if harts is not None and (problem := harts_problem(harts)):
         raise r.fail("harts", problem)
     quantum = r.get("quantum", int, DEFAULT_QUANTUM)
     if problem := quantum_problem(quantum):

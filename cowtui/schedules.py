@@ -48,7 +48,7 @@ def attach_race_tools(machine: Machine, tracker: Tracker, scenario: Scenario) ->
     """On several harts: the lockset rule (refcount-race) and, for a pct=K
     schedule, its preemptions at refcount and PTE stores. What it returns
     must be kept (the subscribers)."""
-    if scenario.harts == 1:
+    if len(machine.harts) == 1:
         return None
     preemption = RacePreemption(machine) if scenario.schedule_kind == "pct" else None
     return attach_lockset(machine, tracker), preemption
@@ -58,24 +58,27 @@ def schedule_of(scenario: Scenario) -> Schedule:
     return Schedule(scenario.quantum, scenario.schedule_kind, scenario.schedule_seed)
 
 
-def replay_options(scenario: Scenario) -> str:
-    """The options that give this scenario's schedule again."""
-    return f"--harts {scenario.harts} {schedule_of(scenario).describe()}"
+def replay_options(scenario: Scenario, harts: int) -> str:
+    """The options that give this scenario's schedule again on ``harts`` harts."""
+    return f"--harts {harts} {schedule_of(scenario).describe()}"
 
 
-def schedule_line(scenario: Scenario) -> str | None:
+def schedule_line(scenario: Scenario, machine: Machine) -> str | None:
     """The text trace's first line on several harts: the schedule, as options."""
-    if scenario.harts == 1:
+    harts = len(machine.harts)
+    if harts == 1:
         return None
     schedule = schedule_of(scenario)
-    return f"schedule: {scenario.harts} harts, {schedule.text()}, quantum {schedule.quantum} " \
-           f"(replay: {replay_options(scenario)})"
+    return f"schedule: {harts} harts, {schedule.text()}, quantum {schedule.quantum} " \
+           f"(replay: {replay_options(scenario, harts)})"
 
 
-def schedule_record(scenario: Scenario) -> dict | None:
+def schedule_record(scenario: Scenario, machine: Machine) -> dict | None:
     """The JSON trace's first record on several harts."""
-    if scenario.harts == 1:
+    harts = len(machine.harts)
+    if harts == 1:
         return None
     schedule = schedule_of(scenario)
-    return {"event": "schedule", "harts": scenario.harts, "quantum": schedule.quantum,
-            "kind": schedule.kind, "seed": schedule.seed, "replay": replay_options(scenario)}
+    return {"event": "schedule", "harts": harts, "quantum": schedule.quantum,
+            "kind": schedule.kind, "seed": schedule.seed,
+            "replay": replay_options(scenario, harts)}

@@ -48,8 +48,11 @@ class Hart:
         self.recheck_needed = False  # set by CSR writes that matter to interrupts
         self.idle_forever = False
         # With several harts: the end of this hart's quantum, which a WFI
-        # waiting for a timer must not jump past (None: no limit).
+        # waiting for a timer must not jump past (None: no limit). A WFI that
+        # would have jumped further sets waits_in_wfi: the scheduler lets the
+        # hart sleep until its next deadline or a pending interrupt.
         self.time_limit: int | None = None
+        self.waits_in_wfi = False
         self.breakpoints: set[int] = set()  # physical addresses (change them by the methods)
         self.breakpoint_generation = 0  # grows at every change of ``breakpoints``
         self.breakpoint_hit: int | None = None  # pc of the breakpoint that stopped the loop
@@ -297,8 +300,9 @@ class Hart:
         if deadline >= self.NEVER:
             self.idle_forever = True  # only outside input can wake it
             return
-        if self.time_limit is not None:
-            deadline = min(deadline, self.time_limit)
+        if self.time_limit is not None and deadline > self.time_limit:
+            self.waits_in_wfi = True
+            deadline = self.time_limit
         # Idle fast-forward: time jumps to the deadline, where the timer fires.
         skipped = deadline - (self.icount + 1)
         self.icount += skipped

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import csr as C
@@ -28,6 +28,7 @@ from .devices.test_finisher import TestFinisher
 from .devices.uart16550 import Uart16550
 from .devices.virtio_blk import VirtioBlk
 from .elf import ElfImage
+from .elf.harts import harts_built_for
 from .events import (
     ConsoleOutput,
     EventBus,
@@ -58,7 +59,9 @@ class MachineConfig:
     kernel: str | os.PathLike[str]
     disk: str | os.PathLike[str] | None = None
     ram_mib: int = 128
-    harts: int = 1  # several: round-robin, deterministic (machine/scheduler.py)
+    # Several: round-robin, deterministic (machine/scheduler.py). None: as many
+    # as the kernel was built for (machine/elf/harts.py).
+    harts: int | None = 1
     quantum: int = DEFAULT_QUANTUM  # ticks per turn when several harts are awake
     schedule_seed: int | None = None  # seeded quanta and next hart (machine/schedule.py)
     # 'interp' (the reference), 'blocks', 'fast' (blocks + loop idioms), 'native' (the C core)
@@ -84,6 +87,8 @@ class Machine:
         self.config = config
         self.events = EventBus()
         self.kernel = ElfImage.open(config.kernel)
+        if config.harts is None:
+            self.config = config = replace(config, harts=harts_built_for(self.kernel))
         self.bus = Bus(RAM_BASE, config.ram_mib << 20)
         if config.engine not in Hart.ENGINES:
             raise ValueError(f"unknown engine {config.engine!r}: one of {', '.join(Hart.ENGINES)}")

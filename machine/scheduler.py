@@ -14,7 +14,11 @@ the host, so a run, a step-by-step run and a replay take the same schedule:
     mtimecmp writes, PLIC outputs) stop the running hart so sleepers are
     looked at again at that exact instruction;
   - while only one hart is awake it runs unsliced (parked harts are free);
-  - a WFI waiting for a timer jumps at most to the end of its quantum;
+  - a WFI waiting for a timer jumps at most to the end of its quantum, and
+    the hart then sleeps until that timer's deadline (or an interrupt), so
+    harts idling in a kernel's scheduler loop cost no host time and take no
+    share of the time from the busy ones; when every hart sleeps, time jumps
+    to the first deadline;
   - at a switch the incoming hart's LR reservation is dropped (the spec lets
     a reservation be lost at any time, so an SC that follows fails, exactly
     as it must when another hart stored into the reserved set meanwhile) and,
@@ -65,12 +69,20 @@ class HartScheduler:
 
     # --- who may run -----------------------------------------------------------
     @staticmethod
-    def awake(hart: Hart) -> bool:
-        """A hart runs unless it sleeps in WFI with nothing pending for it."""
-        if not hart.idle_forever:
+    def wakes_at(hart: Hart) -> int:
+        """When a hart asleep in WFI (waits_in_wfi) wakes by itself: its first
+        timer or input deadline after the moment it fell asleep."""
+        return hart.next_deadline(hart.icount)
+
+    def awake(self, hart: Hart) -> bool:
+        """A hart runs unless it sleeps in WFI with nothing pending for it
+        (and, if it waits for a deadline, that deadline is still ahead)."""
+        if not hart.idle_forever and not hart.waits_in_wfi:
             return True
         csr = hart.csr
-        return bool(csr.mip & csr.mie)
+        if csr.mip & csr.mie:
+            return True
+        return hart.waits_in_wfi and self.wakes_at(hart) <= self.now()
 
     def _next_quantum(self) -> int:
         if self.draws is None:
@@ -119,7 +131,7 @@ class HartScheduler:
         gap = now - hart.icount
         hart.icount += gap
         hart.not_retired += gap
-        hart.idle_forever = False
+        hart.idle_forever = hart.waits_in_wfi = False
         hart.memory.reservation = None
         if self._seen[index] != self._epoch:
             hart.memory_replaced()
@@ -144,16 +156,26 @@ class HartScheduler:
         while self.now() < end:
             hart = self.choose()
             if hart is None:
-                return  # everyone sleeps: the machine is idle
-            hart.idle_forever = False
-            alone = all(not self.awake(other) for other in self.harts if other is not hart)
+                if self._idle_until_a_wake(end):
+                    continue
+                return  # everyone sleeps for good: the machine is idle
+            hart.idle_forever = hart.waits_in_wfi = False
+            others = [other for other in self.harts if other is not hart]
+            alone = all(not self.awake(other) for other in others)
+            # The first moment a sleeper wakes by itself (None: none still sleeps so).
+            wake = min((when for other in others if other.waits_in_wfi
+                        and (when := self.wakes_at(other)) > self.now()), default=None)
             limit = end if alone else min(end, self.now() + self.slice_left)
-            hart.time_limit = None if alone else limit
+            if wake is not None and wake < limit:
+                limit = wake
+            hart.time_limit = None if alone and limit == end else limit
             start, retired = hart.icount, hart.retired()
             hart.run(limit - start)
             hart.time_limit = None
             ran = hart.icount - start
             self.slice_left = self.quantum if alone else self.slice_left - ran
+            if alone and wake is not None and hart.icount >= wake:
+                self.slice_left = 0  # a sleeper's deadline: its turn comes now
             if self._preempted:
                 self._preempted = False
                 if not alone:
@@ -168,9 +190,22 @@ class HartScheduler:
             if hart.idle_forever and self._next_awake(self.current) is None:
                 return
 
+    def _idle_until_a_wake(self, end: int) -> bool:
+        """Every hart sleeps: let time pass (idle, on the running hart) to the
+        first deadline a sleeper waits for, or to ``end``. False if none waits
+        for one."""
+        wake = min((self.wakes_at(h) for h in self.harts if h.waits_in_wfi), default=None)
+        if wake is None or wake >= self.hart.NEVER:
+            return False
+        skipped = min(wake, end) - self.now()
+        self.hart.icount += skipped
+        self.hart.not_retired += skipped
+        return True
+
     # --- snapshots of the schedule ------------------------------------------------
     def state(self) -> dict:
-        state = {"current": self.current, "slice_left": self.slice_left}
+        state = {"current": self.current, "slice_left": self.slice_left,
+                 "waiting": [hart.waits_in_wfi for hart in self.harts]}
         if self.draws is not None:  # unseeded schedules keep their snapshots' exact form
             state["draws"] = self.draws.state
             state["short"] = [self.short_turns, self.short_quantum]
@@ -186,4 +221,6 @@ class HartScheduler:
             self.short_turns, self.short_quantum = (int(v) for v in state["short"])
         for hart, asleep in zip(self.harts, state["asleep"]):
             hart.idle_forever = bool(asleep)
+        for hart, waiting in zip(self.harts, state.get("waiting", [])):
+            hart.waits_in_wfi = bool(waiting)
         self._seen = [self._epoch] * len(self.harts)
