@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -347,6 +348,28 @@ class Machine:
                     self.events.publish(Halted(hart.icount, "idle", hart=hart.hartid))
                 return RunResult("idle", hart.icount - start)
 
+    # --- one hart of several, for a debugger (only while nothing runs) -------------
+    @contextmanager
+    def hart_in_view(self, index: int | None) -> Iterator[None]:
+        """Inside the block the methods below (registers, CSRs, pc, memory as
+        it translates) read and write hart ``index``, not the running one;
+        None: the running one. Only while nothing runs (gdb's threads)."""
+        if index is None or self.harts[index] is self.hart:
+            yield
+            return
+        running = self.hart
+        self.hart = self.harts[index]
+        try:
+            yield
+        finally:
+            self.hart = running
+
+    def run_hart_next(self, index: int) -> None:
+        """Make hart ``index`` the one that runs next (stepping a chosen hart);
+        it starts a fresh turn. Changes the schedule from there on."""
+        if 0 <= index < len(self.harts) and len(self.harts) > 1:
+            self.scheduler.switch_to(index)
+
     # --- reading state -------------------------------------------------------------
     @property
     def pc(self) -> int:
@@ -494,11 +517,14 @@ class Machine:
         return True
 
     def add_breakpoint(self, address: int) -> None:
-        """A breakpoint at a kernel address (the kernel maps itself 1:1)."""
-        self.hart.set_breakpoint(address)
+        """A breakpoint at a kernel address (the kernel maps itself 1:1), on
+        every hart: whichever gets there stops."""
+        for hart in self.harts:
+            hart.set_breakpoint(address)
 
     def remove_breakpoint(self, address: int) -> None:
-        self.hart.clear_breakpoint(address)
+        for hart in self.harts:
+            hart.clear_breakpoint(address)
 
     def watch_physical_page(self, page_number: int) -> None:
         self.bus.watch_physical_page(page_number)

@@ -27,6 +27,7 @@ from .kernel_view import KernelView, ProcessInfo
 from .mappings import MappingIndex
 from .pagetable import leaf_at
 from .profiles import KERNBASE
+from .quiescence import others_quiescent
 from .pte import has_cow, is_leaf, pte_frame
 from .rules import RULES
 
@@ -484,7 +485,8 @@ class Tracker:
         for pid in list(self.open_faults):
             if pid not in self.running:
                 self._close_killed(pid)
-        self.check_invariants()
+        if others_quiescent(self.machine, self.view):  # several harts: none mid-operation
+            self.check_invariants()
         if process is not None and self.changed_since_sfence:
             stale = [(p, va) for p, va in self.changed_since_sfence if p == process.pid]
             if stale and self.pending_sfence is False:
