@@ -296,9 +296,10 @@ class Tracker:
             self.pushed.pop(old & ~0xFFF, None)
 
     def check_pending_alloc(self) -> None:
-        pending, self.pending_alloc = self.pending_alloc, None
-        if pending is None:
-            return
+        pending = self.pending_alloc
+        if pending is None or pending[1].hart != self.machine.hart.hartid:
+            return  # (several harts: another hart's kalloc is judged by that hart's next step)
+        self.pending_alloc = None
         frame, change = pending
         if self.view.refcount(frame) == 0:  # one finding per kernel operation, frames counted
             self.hold("allocated-without-count",

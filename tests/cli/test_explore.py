@@ -4,6 +4,7 @@ command that replays it, and the exit status found (1) / not found (0)."""
 
 from __future__ import annotations
 
+import re
 import shlex
 from pathlib import Path
 
@@ -68,3 +69,45 @@ def test_the_rule_explains_itself() -> None:
     result = run_cowtui("--explain", "refcount-race")
     assert result.returncode == 0
     assert "spinlock in common" in result.stdout and "kref" in result.stdout
+
+
+# --- the teaching kernel on 3 harts and its multi-hart bug zoo -----------------------
+def smp_scenario(tmp_path: Path, kernel: str, program: str) -> Path:
+    return write(tmp_path, f"name: {kernel}-{program}\nkernel: {kernel}\nconsole:\n"
+                 f"  - {{wait: \"$ \", type: \"{program}\\n\"}}\n"
+                 "stop: {console: \"$ \", instructions: 200000000}\n"
+                 "expect:\n  violations: []\n", name=f"{kernel}-{program}.yaml")
+
+
+def test_the_lockset_rule_flags_the_unlocked_refcount_on_the_first_schedule(
+        tmp_path: Path) -> None:
+    result = run_cowtui("--headless", str(smp_scenario(tmp_path, "smp-refcount-unlocked",
+                                                       "forktree")))
+    assert result.returncode == 1
+    races = [line for line in result.stdout.splitlines() if "[refcount-race]" in line]
+    assert races, result.stdout
+    # both stores: the unlocked one in kfree, and one that held kmem.lock
+    assert "at kfree+0x" in races[0] and "(kernel/kalloc.c:" in races[0]
+    assert "(holding no spinlock)" in races[0] and "kmem.lock" in races[0]
+
+
+def test_explore_finds_the_unlocked_refcount_within_50_schedules(tmp_path: Path) -> None:
+    scenario = smp_scenario(tmp_path, "smp-refcount-unlocked", "cowstress")
+    result = run_cowtui("--headless", "--explore", "50", str(scenario), timeout=900)
+    assert result.returncode == 1, result.stderr
+    found = result.stdout.splitlines()[-2]
+    seed = int(re.search(r"found in schedule (\d+) of 50", found).group(1))
+    assert seed <= 50 and len(result.stderr.splitlines()) == seed
+    assert any(line.startswith("VIOLATION #") and "[refcount-race]" not in line
+               for line in result.stdout.splitlines())
+
+
+@pytest.mark.parametrize("program", ["cowstress", "pipecopy"])
+def test_the_correct_smp_kernel_breaks_nothing_on_explored_schedules(
+        tmp_path: Path, program: str) -> None:
+    scenario = smp_scenario(tmp_path, "teaching-smp", program)
+    plain = run_cowtui("--headless", str(scenario))
+    assert plain.returncode == 0, plain.stdout
+    result = run_cowtui("--headless", "--explore", "5", str(scenario), timeout=900)
+    assert result.returncode == 0, result.stdout
+    assert result.stdout == "explore: no schedule of 5 broke an invariant\n"
