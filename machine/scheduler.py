@@ -56,7 +56,7 @@ class HartScheduler:
         # Seeded schedules (machine/schedule.py): quanta and the next hart
         # drawn, and preemptions asked at watched stores (--explore).
         self.draws = draws
-        self._preempted = False
+        self._preempt_at: int | None = None  # (preempt) when the running hart's turn ends
         self.short_turns, self.short_quantum = 0, 1  # turns of at most short_quantum ticks
 
     def _set_current(self, index: int) -> None:
@@ -92,13 +92,14 @@ class HartScheduler:
             return 1 + self.draws.below(self.short_quantum)
         return 1 + self.draws.below(2 * self.quantum)
 
-    def preempt(self, short_turns: int = 0, short_quantum: int = 1) -> None:
-        """End the running hart's quantum after this instruction (from an
-        event hook: a seeded explorer preempting right after a watched store),
-        and on a seeded schedule make the next ``short_turns`` turns short:
+    def preempt(self, short_turns: int = 0, short_quantum: int = 1, delay: int = 1) -> None:
+        """From an event hook (a seeded explorer at a watched store): end the
+        running hart's turn ``delay`` ticks after this instruction's (1: right
+        after it; more: a few instructions on, past a lock's release), and on
+        a seeded schedule make the next ``short_turns`` turns short,
         1..short_quantum ticks, so harts interleave finely around the store."""
         if len(self.harts) > 1:
-            self._preempted = True
+            self._preempt_at = self.now() + max(1, delay)
             self.hart.stop_requested = True
             self.short_turns, self.short_quantum = short_turns, max(1, short_quantum)
 
@@ -176,10 +177,10 @@ class HartScheduler:
             self.slice_left = self.quantum if alone else self.slice_left - ran
             if alone and wake is not None and hart.icount >= wake:
                 self.slice_left = 0  # a sleeper's deadline: its turn comes now
-            if self._preempted:
-                self._preempted = False
+            if self._preempt_at is not None:
+                at, self._preempt_at = self._preempt_at, None
                 if not alone:
-                    self.slice_left = 0
+                    self.slice_left = min(self.slice_left, max(0, at - self.now()))
             if hart.retired() != retired:
                 self._epoch += 1
                 self._seen[self.current] = self._epoch

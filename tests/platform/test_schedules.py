@@ -103,9 +103,11 @@ def test_different_seeds_interleave_differently(tmp_path: Path) -> None:
     assert robin.read_u64(DATA) < HARTS * ROUNDS  # switches inside the window lose updates
 
 
-def test_a_preemption_at_a_store_switches_harts_after_that_instruction(tmp_path: Path) -> None:
+@pytest.mark.parametrize("delay", [1, 5])
+def test_a_preemption_at_a_store_switches_harts_after_that_instruction(
+        tmp_path: Path, delay: int) -> None:
     """What --explore asks at a watched store: the running hart's quantum ends
-    right after it, on every engine alike."""
+    right after it (or ``delay`` ticks after it began), on every engine alike."""
     from machine.events import MemoryWrite
     ends = set()
     for engine in ENGINES:
@@ -116,7 +118,7 @@ def test_a_preemption_at_a_store_switches_harts_after_that_instruction(tmp_path:
         def preempt(event: MemoryWrite, machine: Machine = machine,
                     switches: list = switches) -> None:
             switches.append((event.icount, event.hart))
-            machine.scheduler.preempt()
+            machine.scheduler.preempt(delay=delay)
 
         machine.events.subscribe(MemoryWrite, preempt)
         machine.run(max_instructions=3_000_000)
