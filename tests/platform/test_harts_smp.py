@@ -6,6 +6,7 @@ really run on every hart, the default number of harts is the kernel's, and a
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +17,7 @@ from cowtui.scenario import ConsoleStep, Scenario, load_scenario
 from cowtui.session import Session
 from machine.events import TrapReturn
 from machine.guest import SMP_KERNEL, bundled_disk, bundled_kernel
+from machine.machine import Machine, MachineConfig
 from machine.native import NativeEngine
 from tests.guest.qemu_console import qemu_available, run_shell
 
@@ -103,6 +105,21 @@ def test_the_smp_kernel_runs_processes_on_every_hart() -> None:
 def test_the_one_hart_kernel_still_runs_on_one_hart() -> None:
     session = Session(load_scenario(SCENARIOS / "forktree.yaml"))
     assert len(session.machine.harts) == 1
+
+
+@pytest.mark.skipif(shutil.which("riscv64-unknown-elf-gcc") is None,
+                    reason="riscv64-unknown-elf-gcc not installed")
+def test_a_kernel_whose_ncpu_is_a_maximum_runs_on_one_hart_unless_told(tmp_path: Path) -> None:
+    # xv6 declares cpus[NCPU] with NCPU = 8, the most it supports (machine/elf/harts.py)
+    subprocess.run(["make", "-s", "-C", str(REPO / "machine" / "guest"), "variant",
+                    f"O={tmp_path}", "NAME=ncpu8", "CFLAGS_EXTRA=-DNCPU=8"],
+                   check=True, capture_output=True)
+    kernel = tmp_path / "kernel-ncpu8.elf"
+    assert len(Machine(MachineConfig(kernel=kernel, harts=None)).harts) == 1
+    machine = Machine(MachineConfig(kernel=kernel, disk=bundled_disk(), harts=3, engine=ENGINE))
+    machine.run(max_instructions=50_000_000, until=lambda: machine.console_text().endswith("$ "))
+    assert machine.console_text().endswith("$ ")
+    assert all(hart.retired() > 10_000 for hart in machine.harts)  # all three started
 
 
 # Race-free programs whose output does not depend on the schedule (cowcheck
