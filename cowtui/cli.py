@@ -11,7 +11,7 @@ from pathlib import Path
 import yaml
 
 from machine.checkpoints import DEFAULT_EVERY
-from machine.guest import BUG_ZOO
+from machine.guest import BUG_ZOO, SMP_BUG_ZOO, SMP_KERNEL
 from machine.hart import Hart, default_engine
 from machine.native import unavailable_reason
 from machine.scheduler import DEFAULT_QUANTUM
@@ -72,6 +72,8 @@ def listing() -> str:
         lines.append(f"  {path.stem:28} {first}")
     lines.append("bug-zoo kernels (kernel: NAME in a scenario), and the rule each breaks:")
     lines += [f"  {name:28} {rule}" for name, rule in BUG_ZOO.items()]
+    lines.append(f"multi-hart bug-zoo kernels (races between harts; {SMP_KERNEL} is the correct one):")
+    lines += [f"  {name:28} {rule}" for name, rule in SMP_BUG_ZOO.items()]
     return "\n".join(lines)
 
 

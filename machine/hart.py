@@ -173,6 +173,29 @@ class Hart:
             pages.update(native.core.take_dirty())
         return pages
 
+    def take_stored_pages(self) -> set[int]:
+        """Physical page numbers this hart stored into since the last call
+        (the bus's stores count as the running hart's), without touching
+        take_dirty_pages' marks. As there, fast paths are emptied so that
+        each page's next store marks it again."""
+        bus = self.bus
+        pages, bus.stored_pages = bus.stored_pages or set(), set()
+        self.memory.flush_writes()
+        native = getattr(self, "native", None)
+        if native is not None:
+            first = bus.ram_base >> 12
+            pages.update(first + page for page in native.core.take_stored())
+        return pages
+
+    def pages_stored_elsewhere(self, pages: set[int]) -> None:
+        """Other harts stored into these physical pages: drop the code
+        decoded there, and the translations if one of them is a page table."""
+        native = getattr(self, "native", None)
+        for page in pages:
+            self.memory.ram_changed(page << 12, 4096)
+            if native is not None:
+                native.core.ram_changed(page << 12, 4096)
+
     def memory_replaced(self) -> None:
         """RAM and the translation state were replaced wholesale (a snapshot
         load): every engine drops what it decoded and translated."""

@@ -21,9 +21,11 @@ the host, so a run, a step-by-step run and a replay take the same schedule:
     to the first deadline;
   - at a switch the incoming hart's LR reservation is dropped (the spec lets
     a reservation be lost at any time, so an SC that follows fails, exactly
-    as it must when another hart stored into the reserved set meanwhile) and,
-    if any other hart ran since it last did, its decoded code is dropped (a
-    store by another hart may have rewritten it).
+    as it must when another hart stored into the reserved set meanwhile) and
+    it drops its decoded code (and translations, for a page table) on every
+    page another hart stored into since it last ran: each hart marks the
+    pages it stores into (Hart.take_stored_pages), apart from time travel's
+    dirty marks.
 """
 
 from __future__ import annotations
@@ -51,8 +53,10 @@ class HartScheduler:
         self.hart, self.current = harts[0], 0
         self._on_switch = on_switch  # told of each new running hart (Machine.hart)
         self.slice_left = quantum  # ticks left in the current hart's quantum
-        self._epoch = 0            # grows whenever some hart executed instructions
-        self._seen = [0] * len(harts)  # the epoch at which each hart last ran
+        # Per hart: pages the others stored into since it last ran.
+        self._stale: list[set[int]] = [set() for _ in harts]
+        if len(harts) > 1:
+            harts[0].bus.stored_pages = set()  # the bus's stores are marked too
         # Seeded schedules (machine/schedule.py): quanta and the next hart
         # drawn, and preemptions asked at watched stores (--explore).
         self.draws = draws
@@ -126,6 +130,11 @@ class HartScheduler:
         if index == self.current:
             return
         now = self.now()
+        stored = self.hart.take_stored_pages()
+        if stored:
+            for other, stale in enumerate(self._stale):
+                if other != self.current:
+                    stale |= stored
         self._set_current(index)
         self.slice_left = self.quantum
         hart = self.hart
@@ -134,8 +143,9 @@ class HartScheduler:
         hart.not_retired += gap
         hart.idle_forever = hart.waits_in_wfi = False
         hart.memory.reservation = None
-        if self._seen[index] != self._epoch:
-            hart.memory_replaced()
+        if self._stale[index]:
+            hart.pages_stored_elsewhere(self._stale[index])
+            self._stale[index] = set()
 
     def choose(self) -> Hart | None:
         """Switch to the hart whose turn it is now; None if every hart sleeps
@@ -170,7 +180,7 @@ class HartScheduler:
             if wake is not None and wake < limit:
                 limit = wake
             hart.time_limit = None if alone and limit == end else limit
-            start, retired = hart.icount, hart.retired()
+            start = hart.icount
             hart.run(limit - start)
             hart.time_limit = None
             ran = hart.icount - start
@@ -181,9 +191,6 @@ class HartScheduler:
                 at, self._preempt_at = self._preempt_at, None
                 if not alone:
                     self.slice_left = min(self.slice_left, max(0, at - self.now()))
-            if hart.retired() != retired:
-                self._epoch += 1
-                self._seen[self.current] = self._epoch
             if self.slice_left <= 0:
                 self.choose()  # at once: the pc shown after a stop is the next hart's
             if hart.stop_requested or hart.breakpoint_hit is not None:
@@ -224,4 +231,4 @@ class HartScheduler:
             hart.idle_forever = bool(asleep)
         for hart, waiting in zip(self.harts, state.get("waiting", [])):
             hart.waits_in_wfi = bool(waiting)
-        self._seen = [self._epoch] * len(self.harts)
+        self._stale = [set() for _ in self.harts]
