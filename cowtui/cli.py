@@ -117,13 +117,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--quantum", type=int, default=None, metavar="N",
                         help="several harts: each runs N ticks per turn (default: the "
                              f"scenario's, else {DEFAULT_QUANTUM:,})")
-    parser.add_argument("--schedule", default=None, metavar="seed=K",
+    parser.add_argument("--schedule", default=None, metavar="KIND",
                         help="several harts: 'seed=K' draws quanta and the next hart from a "
-                             "seeded generator (the same K replays exactly); default round-robin")
+                             "seeded generator, 'pct=K' also preempts around refcount and PTE "
+                             "stores (the same K replays exactly); default round-robin")
     parser.add_argument("--explore", type=int, default=None, metavar="N",
-                        help="headless: run up to N seeded schedules that preempt around "
-                             "refcount and PTE stores; stop at the first that breaks an "
-                             "invariant and print how to replay it")
+                        help="headless: run the schedules pct=1..N; stop at the first that "
+                             "breaks an invariant and print how to replay it (exit 1: found, "
+                             "0: not found)")
     parser.add_argument("--engine", choices=Hart.ENGINES, default=None,
                         help="execution engine: the reference interpreter, compiled blocks, "
                              "blocks with exact loop idioms, or the C core (the default where "

@@ -52,11 +52,21 @@ def results(output: str) -> tuple[list[str], list[str], str]:
     a copy got, which follow the schedule) and the summary without its
     instruction count."""
     console = [line for line in output.splitlines()
-               if not line.startswith(("fault #", "summary:", "violation"))]
-    faults = sorted(re.sub(r"frame 0x[0-9a-f]+", "frame", re.sub(r"#\d+ ", "", line))
+               if not line.startswith(("fault #", "summary:", "violation", "schedule:"))]
+    faults = sorted(re.sub(r"frame 0x[0-9a-f]+", "frame",
+                           re.sub(r"#\d+ (hart \d+ )?", "", line))   # a line's hart follows
                     for line in output.splitlines() if line.startswith("fault #"))
     summary = re.sub(r"instructions=\d+ ", "", output.splitlines()[-1])
     return console, faults, summary
+
+
+def test_on_3_harts_the_trace_names_its_schedule_and_each_line_its_hart(tmp_path: Path) -> None:
+    three = headless(on_the_smp_kernel("forktree", tmp_path), "--harts", "3")
+    lines = three.splitlines()
+    assert lines[0] == "schedule: 3 harts, round-robin, quantum 10000 " \
+        "(replay: --harts 3 --quantum 10000)"
+    harts = {int(m[1]) for m in re.finditer(r"^fault #\d+ hart (\d) ", three, re.MULTILINE)}
+    assert harts and harts <= {0, 1, 2}
 
 
 def test_the_race_free_scenarios_are_those_on_the_teaching_kernel() -> None:
