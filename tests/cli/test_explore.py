@@ -122,3 +122,14 @@ def test_the_correct_smp_kernel_at_a_small_quantum_breaks_nothing(tmp_path: Path
     result = run_cowtui("--headless", "--quantum", "100", str(scenario))
     assert result.returncode == 0, result.stdout[-3000:]
     assert "violations: none" in result.stdout.splitlines()[-1]
+
+
+def test_not_found_is_not_safe_when_the_lockset_rule_saw_a_race(
+        tmp_path: Path, guests: dict) -> None:
+    scenario = write(tmp_path, scenario_text(guests[True]))
+    result = run_cowtui("--headless", "--explore", "1", str(scenario))
+    assert result.stderr == "explore: schedule 1/1 (pct=1): no violation (refcount-race reported)\n"
+    assert result.stdout == ("explore: no schedule of 1 broke an invariant\n"
+                             "explore: but refcount-race was reported in 1 of them: run one "
+                             "headless to see the two stores\n")
+    assert result.returncode == 1
