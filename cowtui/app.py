@@ -35,6 +35,7 @@ from machine.mmu import is_canonical_sv39
 from .breakpoints import Breakpoints
 from .coverage import Gap, rules_off
 from .export import export_all
+from .hart_actions import HART_BINDING, HartActions
 from .history import PteHistory
 from .layout import (
     HORIZONTAL_BREAKPOINTS,
@@ -89,10 +90,10 @@ def _key(key: str, action: str, description: str, tooltip: str, show: bool = Tru
 
 # the keys that run or step the machine (the rest look at it)
 RUN_ACTIONS = {"step", "step_over", "step_out", "step_mode", "to_fault", "to_resolved", "to_fork",
-               "continue_run", "pause", "breakpoint", "breakpoints"}
+               "continue_run", "pause", "breakpoint", "breakpoints", "next_hart"}
 
 
-class CowtuiApp(TimeTravelActions, App):
+class CowtuiApp(TimeTravelActions, HartActions, App):
     CSS_PATH = "app.tcss"
     TITLE = "cowtui"
     HORIZONTAL_BREAKPOINTS = HORIZONTAL_BREAKPOINTS
@@ -137,6 +138,7 @@ class CowtuiApp(TimeTravelActions, App):
         # the backward pairs of the keys above (timetravel_app.py); of them only 'Back'
         # in the footer, which must fit 80 columns
         *(replace(b, show=b.action == "step_back") for b in TIME_TRAVEL_BINDINGS),
+        HART_BINDING,
         _key("question_mark", "help", "Help", "Every key, one line each"),
         _key("q", "quit", "Quit", "Quit cowtui (also ctrl+q)"),
     ]
@@ -330,7 +332,8 @@ class CowtuiApp(TimeTravelActions, App):
         mips = self.runner.mips if self.running and not self.stable and not self._exporting \
             else None
         self.query_one(StatusBar).show(snap.icount, state, detail, mips, process,
-                                       self.session.scenario.name, rules_off(self.gaps_told))
+                                       self.session.scenario.name, rules_off(self.gaps_told),
+                                       self.running_hart())
 
     def on_view_state_ready(self, _: ViewStateReady) -> None:
         self._posted = False
@@ -469,6 +472,7 @@ class CowtuiApp(TimeTravelActions, App):
             return
         self.before_registers = self.view_state.cpu.registers if self.view_state else None
         self.query_one(ViolationBanner).dismiss()
+        self.run_chosen_hart()  # several harts: the one the CPU pane shows (h)
         stop = self.runner.step()
         self.stopped(stop, self.builder.build(running=False))
 

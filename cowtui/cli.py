@@ -11,9 +11,10 @@ from pathlib import Path
 import yaml
 
 from machine.checkpoints import DEFAULT_EVERY
-from machine.guest import BUG_ZOO
+from machine.guest import BUG_ZOO, SMP_BUG_ZOO, SMP_KERNEL
 from machine.hart import Hart, default_engine
 from machine.native import unavailable_reason
+from machine.scheduler import DEFAULT_QUANTUM
 
 from . import __version__
 from .interrupts import Interrupted, raise_on_signals
@@ -27,6 +28,7 @@ from .scenario import (
     scenario_for_kernel,
     shipped_scenarios,
 )
+from .schedules import apply_schedule_options, check_schedule_options
 
 EXIT_CODES = """\
 exit status (headless):
@@ -70,6 +72,8 @@ def listing() -> str:
         lines.append(f"  {path.stem:28} {first}")
     lines.append("bug-zoo kernels (kernel: NAME in a scenario), and the rule each breaks:")
     lines += [f"  {name:28} {rule}" for name, rule in BUG_ZOO.items()]
+    lines.append(f"multi-hart bug-zoo kernels (races between harts; {SMP_KERNEL} is the correct one):")
+    lines += [f"  {name:28} {rule}" for name, rule in SMP_BUG_ZOO.items()]
     return "\n".join(lines)
 
 
@@ -108,7 +112,19 @@ def build_parser() -> argparse.ArgumentParser:
                              "scenario's, else 8)")
     parser.add_argument("--harts", type=int, default=None, metavar="N",
                         help="run N harts, round-robin, deterministically (default: the "
-                             "scenario's harts, else 1)")
+                             "scenario's harts, else as many as the kernel was built for)")
+    # --- several harts: schedules and race hunting (cowtui/explore.py) ---
+    parser.add_argument("--quantum", type=int, default=None, metavar="N",
+                        help="several harts: each runs N ticks per turn (default: the "
+                             f"scenario's, else {DEFAULT_QUANTUM:,})")
+    parser.add_argument("--schedule", default=None, metavar="KIND",
+                        help="several harts: 'seed=K' draws quanta and the next hart from a "
+                             "seeded generator, 'pct=K' also preempts around refcount and PTE "
+                             "stores (the same K replays exactly); default round-robin")
+    parser.add_argument("--explore", type=int, default=None, metavar="N",
+                        help="headless: run the schedules pct=1..N; stop at the first that "
+                             "breaks an invariant and print how to replay it (exit 1: found, "
+                             "0: not found)")
     parser.add_argument("--engine", choices=Hart.ENGINES, default=None,
                         help="execution engine: the reference interpreter, compiled blocks, "
                              "blocks with exact loop idioms, or the C core (the default where "
@@ -160,6 +176,7 @@ def _check_options(args: argparse.Namespace) -> None:
         raise ScenarioError(f"--ram-mib: {problem}")
     if args.harts is not None and (problem := harts_problem(args.harts)):
         raise ScenarioError(f"--harts: {problem}")
+    check_schedule_options(args)
     if args.engine == "native" and unavailable_reason() is not None:
         raise ScenarioError(f"--engine native: {unavailable_reason()}")
 
@@ -187,6 +204,7 @@ def _scenario(args: argparse.Namespace):
         scenario.origins["ram_mib"] = "--ram-mib"
     if args.harts is not None:
         scenario.harts = args.harts
+    apply_schedule_options(args, scenario)
     scenario.engine = args.engine or default_engine()
     if scenario.engine != "native" and args.engine is None:
         print(f"cowtui: running on the Python engine: {unavailable_reason()}", file=sys.stderr)
@@ -195,6 +213,7 @@ def _scenario(args: argparse.Namespace):
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # --explore's replay command
     if args.list:
         print(listing())
         return 0
@@ -225,6 +244,9 @@ def _main(args: argparse.Namespace) -> int:
             if args.gdb and args.scenario is None and not looks_like_endpoint(args.gdb):
                 args.scenario, args.gdb = args.gdb, ""
         scenario = _scenario(args)
+        if args.explore is not None:  # many sessions, one per schedule (cowtui/explore.py)
+            from .explore import explore
+            return explore(scenario, args.explore, args.argv)
         from .session import Session
         session = Session(scenario, warm=not (args.cold or args.headless),
                           checkpoint_every=args.checkpoint_every)

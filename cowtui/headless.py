@@ -26,6 +26,7 @@ from .interrupts import exit_status, signals_call
 from .locations import Locator
 from .progress import progress_bar
 from .reports import write_reports
+from .schedules import schedule_line, schedule_record
 from .session import TRACE_EVENTS, Session, Summary
 from .source_text import blamed_line
 from .trace_text import fault_line, summary_line, violation_line
@@ -109,6 +110,7 @@ class TextTrace:
 
     def __init__(self, session: Session, out: TextIO, echo_console: bool) -> None:
         self.session, self.out = session, out
+        self.several_harts = len(session.machine.harts) > 1
         self.open_faults: dict[int, PageFault] = {}
         events = session.machine.events
         events.subscribe(PageFault, self._fault)
@@ -116,6 +118,8 @@ class TextTrace:
         events.subscribe(Violation, self._violation)
         self.echo_console = echo_console
         self.mid_line = False  # the echoed console has started a line it has not ended
+        if (line := schedule_line(session.scenario, session.machine)) is not None:  # several harts: replayable
+            self._write(line + "\n")
         if echo_console:
             events.subscribe(ConsoleOutput, self._console)
 
@@ -132,10 +136,10 @@ class TextTrace:
     def _resolved(self, event: FaultResolved) -> None:
         fault = self.open_faults.pop(event.fault_icount, None)
         if fault is not None:
-            self._write(fault_line(fault, event) + "\n")
+            self._write(fault_line(fault, event, self.several_harts) + "\n")
 
     def _violation(self, event: Violation) -> None:
-        line = violation_line(event)
+        line = violation_line(event, self.several_harts)
         blamed = blamed_line(self.session.scenario.kernel, event)
         if blamed is not None and blamed[1]:
             line += f" | {blamed[0]}: {blamed[1]}"   # the blamed source line's text
@@ -148,7 +152,7 @@ class TextTrace:
 
     def finish(self, summary: Summary) -> None:
         for fault in self.open_faults.values():  # faults the run ended in the middle of
-            self._write(fault_line(fault, None) + "\n")
+            self._write(fault_line(fault, None, self.several_harts) + "\n")
         self._write(summary_line(summary) + "\n")
 
 
@@ -165,6 +169,8 @@ class JsonTrace:
             self.machine.events.subscribe(kind, self._event)
         if echo_console:
             self.machine.events.subscribe(ConsoleOutput, self._console)
+        if (record := schedule_record(session.scenario, session.machine)) is not None:
+            self._write(record)
 
     def _write(self, obj: dict) -> None:
         self.out.write(trace_format.line(obj) + "\n")

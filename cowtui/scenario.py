@@ -33,11 +33,13 @@ from typing import Any
 
 import yaml
 
-from machine.guest import BUG_ZOO, bundled_disk, bundled_kernel
+from machine.guest import BUG_ZOO, SMP_BUG_ZOO, SMP_KERNEL, bundled_disk, bundled_kernel
 from machine.hart import default_engine
 from machine.introspect.events import OUTCOMES
 from machine.introspect.rules import RULES
 from machine.machine import MAX_HARTS
+from machine.schedule import ScheduleError, parse_schedule
+from machine.scheduler import DEFAULT_QUANTUM
 
 from .disk_check import disk_problem
 
@@ -81,7 +83,10 @@ class Scenario:
     ram_mib: int = 128
     refcount_symbol: str | None = None
     cow_bit: int = 8
-    harts: int = 1
+    harts: int | None = None   # None: as many as the kernel was built for
+    quantum: int = DEFAULT_QUANTUM  # ticks per hart's turn (several harts)
+    schedule_kind: str = "round-robin"  # or seed, pct (machine/schedule.py)
+    schedule_seed: int | None = None  # schedule: seed=K / pct=K
     engine: str = field(default_factory=default_engine)
     console: list[ConsoleStep] = field(default_factory=list)
     breakpoints: list[str] = field(default_factory=list)
@@ -143,12 +148,12 @@ def _top_level_lines(text: str) -> dict[str, int]:
 def _resolve_kernel(r: _Reader, value: str) -> Path:
     if value == "teaching":
         return bundled_kernel(None)
-    if value in BUG_ZOO:
+    if value in BUG_ZOO or value in SMP_BUG_ZOO or value == SMP_KERNEL:
         return bundled_kernel(value)
     path = (r.path.parent / value).resolve()
     if "/" not in value and not value.endswith(".elf") and not path.exists():
-        raise r.fail("kernel", f"unknown kernel {value!r}: use 'teaching', one of "
-                     f"{', '.join(BUG_ZOO)}, or a path to an ELF file")
+        raise r.fail("kernel", f"unknown kernel {value!r}: use 'teaching', '{SMP_KERNEL}', one "
+                     f"of {', '.join([*BUG_ZOO, *SMP_BUG_ZOO])}, or a path to an ELF file")
     if not path.is_file():
         raise r.fail("kernel", f"no such file: {path}")
     return path
@@ -160,6 +165,11 @@ RAM_MIB_RANGE = (16, 2048)
 def harts_problem(harts: int) -> str | None:
     """Why a number of harts cannot be used (the YAML field and --harts), or None."""
     return None if 1 <= harts <= MAX_HARTS else f"must be between 1 and {MAX_HARTS}, got {harts}"
+
+
+def quantum_problem(quantum: int) -> str | None:
+    """Why a quantum cannot be used (the YAML field and --quantum), or None."""
+    return None if quantum >= 1 else f"must be at least 1 tick, got {quantum}"
 
 
 def ram_mib_problem(ram: int) -> str | None:
@@ -214,15 +224,16 @@ def load_scenario(path: str | Path) -> Scenario:
         raise ScenarioError(f"{path}: a scenario is a YAML mapping of fields (name, kernel, ...)")
     r = _Reader(path, data, _top_level_lines(text))
     known = {"name", "description", "kernel", "disk", "ram_mib", "refcount_symbol", "cow_bit",
-             "harts", "console", "breakpoints", "stop", "expect"}
+             "harts", "quantum", "schedule", "console", "breakpoints", "stop", "expect"}
     for key in data:
         if key not in known:
             raise r.fail(str(key), f"unknown field (known: {', '.join(sorted(known))})")
     name = r.get("name", str, required=True)
     kernel_name = r.get("kernel", str, required=True)
     kernel = _resolve_kernel(r, kernel_name)
-    disk_value = r.get("disk", str, "default" if kernel_name == "teaching" or
-                       kernel_name in BUG_ZOO else None)
+    bundled = kernel_name in ("teaching", SMP_KERNEL) or kernel_name in BUG_ZOO \
+        or kernel_name in SMP_BUG_ZOO
+    disk_value = r.get("disk", str, "default" if bundled else None)
     disk: Path | None = None
     if disk_value == "default":
         disk = bundled_disk()
@@ -238,15 +249,23 @@ def load_scenario(path: str | Path) -> Scenario:
     cow_bit = r.get("cow_bit", int, 8)
     if cow_bit not in (8, 9):
         raise r.fail("cow_bit", f"must be 8 or 9 (the PTE's RSW bits), got {cow_bit}")
-    harts = r.get("harts", int, 1)
-    if problem := harts_problem(harts):
+    harts = r.get("harts", int, None)
+    if harts is not None and (problem := harts_problem(harts)):
         raise r.fail("harts", problem)
+    quantum = r.get("quantum", int, DEFAULT_QUANTUM)
+    if problem := quantum_problem(quantum):
+        raise r.fail("quantum", problem)
+    try:
+        kind, seed = parse_schedule(r.get("schedule", str, "round-robin"))
+    except ScheduleError as error:
+        raise r.fail("schedule", str(error)) from None
     origins = {key: r.where(key) for key in ("ram_mib", "refcount_symbol") if key in data}
     origins["disk"] = r.where("disk")
     scenario = Scenario(name=name, path=path, kernel=kernel, disk=disk,
                         description=r.get("description", str, ""), ram_mib=ram,
                         refcount_symbol=r.get("refcount_symbol", str), cow_bit=cow_bit,
-                        harts=harts, origins=origins)
+                        harts=harts, quantum=quantum, schedule_kind=kind,
+                        schedule_seed=seed, origins=origins)
     for i, step in enumerate(r.get("console", list, [])):
         if not isinstance(step, dict) or set(step) - {"wait", "type"} or "type" not in step \
                 or not isinstance(step.get("type"), str) \

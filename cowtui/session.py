@@ -28,6 +28,7 @@ from machine.machine import Machine, MachineConfig, RunResult
 
 from .coverage import CowBitWatch, Gap, gaps, page_tables_known, rules_off
 from .scenario import DISK_DRIVER, NEEDS_DISK, Scenario, ScenarioError
+from .schedules import attach_race_tools
 
 TRACE_EVENTS = (PageFault, FaultResolved, ProcessForked, ProcessExited, Violation)
 
@@ -71,7 +72,8 @@ class Session:
         s = self.scenario
         try:
             self.machine = Machine(MachineConfig(kernel=s.kernel, disk=s.disk, ram_mib=s.ram_mib,
-                                                 harts=s.harts, engine=s.engine))
+                                                 harts=s.harts, quantum=s.quantum,
+                                                 schedule_seed=s.schedule_seed, engine=s.engine))
         except (ElfError, ValueError, OSError) as error:
             raise ScenarioError(str(error).splitlines()[0]) from None
         if s.disk is None and self.machine.kernel.symbol(DISK_DRIVER) is not None:
@@ -84,7 +86,8 @@ class Session:
         self.restored_boot = False
         self.snapshot_notice: str | None = None
         self._snapshot_due = False
-        if self.warm and s.stop_at is None:  # stop: {at: N} may name a moment of the boot
+        if self.warm and s.stop_at is None and s.schedule_kind != "pct":
+            # (stop: {at: N} may name a moment of the boot; pct preempts during it)
             self._restore_boot()
         self.view = KernelView(self.machine, s.refcount_symbol, s.cow_bit)
         if s.refcount_symbol and self.view.refcounts is None:
@@ -92,6 +95,7 @@ class Session:
             raise ScenarioError(f"{where}: no integer array (or pointer to one) named "
                                 f"{s.refcount_symbol!r} in {s.kernel.name}")
         self.tracker = Tracker(self.machine, self.view)
+        self.race_tools = attach_race_tools(self.machine, self.tracker, s)  # several harts
         self.cow_bits = CowBitWatch(self.machine.events, s.cow_bit)
         self.trace: list = []
         self.outcomes: Counter = Counter()
@@ -120,7 +124,8 @@ class Session:
         if notice is not None:  # a refused snapshot: start again from a fresh machine
             s = self.scenario
             self.machine = Machine(MachineConfig(kernel=s.kernel, disk=s.disk, ram_mib=s.ram_mib,
-                                                 harts=s.harts, engine=s.engine))
+                                                 harts=s.harts, quantum=s.quantum,
+                                                 schedule_seed=s.schedule_seed, engine=s.engine))
         self.restored_boot = restored
         self._snapshot_due = not restored
 

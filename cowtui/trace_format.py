@@ -39,6 +39,8 @@ def event_name(event) -> str:
 def record(where: Locator, event) -> dict:
     """One trace event as the JSON object the format defines."""
     head = {"event": event_name(event), "icount": event.icount}
+    if len(where.machine.harts) > 1:  # one hart: the records stay as they always were
+        head["hart"] = event.hart
     if isinstance(event, PageFault):
         return {**head, "pid": event.pid, "process": event.name,
                 "cause": cause_name(event.scause), "scause": f"{event.scause:#x}",

@@ -8,16 +8,23 @@ from machine.trap import cause_name
 from .session import Summary
 
 
-def fault_line(fault: PageFault, resolved: FaultResolved | None) -> str:
+def hart_tag(event, several_harts: bool) -> str:
+    """`` hart N`` after an event's number on a machine of several harts;
+    nothing with one hart (its lines stay as they always were)."""
+    return f" hart {event.hart}" if several_harts else ""
+
+
+def fault_line(fault: PageFault, resolved: FaultResolved | None,
+               several_harts: bool = False) -> str:
     outcome = "unresolved" if resolved is None else resolved.outcome
     if resolved is not None and resolved.new_frame is not None:
         outcome += f" -> frame {resolved.new_frame:#x}"
-    return (f"fault #{fault.icount} pid {fault.pid} {fault.name} {cause_name(fault.scause)} "
+    return (f"fault #{fault.icount}{hart_tag(fault, several_harts)} pid {fault.pid} {fault.name} {cause_name(fault.scause)} "
             f"va {fault.stval:#x} pc {fault.sepc:#x}: {outcome}")
 
 
-def violation_line(v: Violation) -> str:
-    return f"VIOLATION #{v.icount} pc {v.pc:#x} [{v.rule}] {v.message}"
+def violation_line(v: Violation, several_harts: bool = False) -> str:
+    return f"VIOLATION #{v.icount}{hart_tag(v, several_harts)} pc {v.pc:#x} [{v.rule}] {v.message}"
 
 
 def summary_line(s: Summary) -> str:

@@ -114,7 +114,8 @@ class CpuState:
     where: str | None            # symbol+offset of pc (kernel code)
     source: tuple[str, int] | None
     source_text: str | None
-    hart: int | None = None      # which hart runs, on a machine of several (else None)
+    hart: int | None = None      # the hart shown, on a machine of several (else None)
+    runs: bool = True            # whether the hart shown is the one that runs now
 
 
 @dataclass(frozen=True)
@@ -172,6 +173,7 @@ class ViewStateBuilder:
         self._kernel_frames = max(0, (self.view.kernel_end - KERNBASE) >> 12)
         self._sources: dict[str, list[str] | None] = {}
         self._free_cache: tuple[int, bytes] | None = None  # (icount, kinds) without refcounts
+        self.viewed_hart: int | None = None  # the CPU pane's hart while paused (None: running)
 
     # --- the parts ----------------------------------------------------------------
     def refcount_bytes(self) -> bytes | None:
@@ -223,7 +225,15 @@ class ViewStateBuilder:
             self._free_cache = (icount, bytes(kinds))
         return self._free_cache[1]
 
-    def cpu(self) -> CpuState:
+    def cpu(self, hart: int | None = None) -> CpuState:
+        """The CPU pane's state: of hart ``hart`` (only while paused), else of
+        the running hart."""
+        m = self.machine
+        runs = hart is None or m.harts[hart] is m.hart
+        with m.hart_in_view(hart):
+            return self._cpu(runs)
+
+    def _cpu(self, runs: bool) -> CpuState:
         m = self.machine
         pc, privilege = m.pc, m.privilege
         satp = m.read_csr("satp") or 0
@@ -234,7 +244,7 @@ class ViewStateBuilder:
         return CpuState(m.icount, pc, privilege, tuple(m.registers()), satp,
                         self.disassembly(pc, privilege, satp), where, source,
                         self.source_text(source),
-                        m.hart.hartid if len(m.harts) > 1 else None)
+                        m.hart.hartid if len(m.harts) > 1 else None, runs)
 
     def _fetch(self, address: int, privilege: int, satp: int) -> int | None:
         if privilege == 3 or satp >> 60 == 0:
@@ -325,6 +335,7 @@ class ViewStateBuilder:
         image = self.locator.code_image(self.machine.privilege, name)
         stack = tuple(self.named(frame) for frame in
                       call_stack(self.machine, image, max_frames=self.STACK_FRAMES))
-        return ViewState(self.machine.icount, running, idle, self.cpu(), rows, spaces,
+        return ViewState(self.machine.icount, running, idle,
+                         self.cpu(None if running else self.viewed_hart), rows, spaces,
                         self.frames(counts, spaces), current, len(self.session.trace),
                         len(self.machine.console), mips, stack=stack)

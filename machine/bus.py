@@ -49,6 +49,10 @@ class Bus:
         # RAM pages (numbered from RAM's start) written through the bus since
         # time travel last took them (Hart.take_dirty_pages); None: nobody asks.
         self.dirty_pages: set[int] | None = None
+        # With several harts: physical page numbers stored into through the
+        # bus since the scheduler last took them (Hart.take_stored_pages), so
+        # that the other harts drop what they decoded there; None: one hart.
+        self.stored_pages: set[int] | None = None
         self.write_hooks: list[WriteHook] = []
         # Called with (address, length) after any RAM write that bypasses the
         # harts (DMA, loading): they drop decoded code and reservations there.
@@ -182,10 +186,13 @@ class Bus:
             first = (address - self.ram_base) >> PAGE_SHIFT
             self.dirty_pages.update(range(first, ((address + length - 1 - self.ram_base)
                                                   >> PAGE_SHIFT) + 1))
+        if self.stored_pages is not None:
+            self.stored_pages.update(range(address >> PAGE_SHIFT,
+                                           ((address + length - 1) >> PAGE_SHIFT) + 1))
 
     def store_ram(self, address: int, size: int, value: int) -> None:
         offset = address - self.ram_base
-        if self.dirty_pages is not None:
+        if self.dirty_pages is not None or self.stored_pages is not None:
             self.mark_dirty(address, size)
         new = value.to_bytes(size, "little")
         if (address >> PAGE_SHIFT in self.watched_pages or (address + size - 1) >> PAGE_SHIFT

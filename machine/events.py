@@ -3,18 +3,20 @@
 Events are small frozen dataclasses. Subscribers register per event type;
 publishers ask ``wants(Type)`` first (one dict lookup), so an event nobody
 listens to is never even built. Every event carries ``icount``: the number of
-the instruction (the hart's clock) at which it happened.
+the instruction (the hart's clock) at which it happened, and ``hart``: the id
+of the hart that ran it (0 on a one-hart machine; a keyword, after the rest).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, TypeVar
 
 
 @dataclass(frozen=True, slots=True)
 class Event:
     icount: int
+    hart: int = field(default=0, kw_only=True)
 
     def __deepcopy__(self, memo: dict) -> Event:
         return self  # immutable: a copied observer state (time travel) shares its events

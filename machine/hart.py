@@ -48,8 +48,11 @@ class Hart:
         self.recheck_needed = False  # set by CSR writes that matter to interrupts
         self.idle_forever = False
         # With several harts: the end of this hart's quantum, which a WFI
-        # waiting for a timer must not jump past (None: no limit).
+        # waiting for a timer must not jump past (None: no limit). A WFI that
+        # would have jumped further sets waits_in_wfi: the scheduler lets the
+        # hart sleep until its next deadline or a pending interrupt.
         self.time_limit: int | None = None
+        self.waits_in_wfi = False
         self.breakpoints: set[int] = set()  # physical addresses (change them by the methods)
         self.breakpoint_generation = 0  # grows at every change of ``breakpoints``
         self.breakpoint_hit: int | None = None  # pc of the breakpoint that stopped the loop
@@ -169,6 +172,29 @@ class Hart:
         if native is not None:
             pages.update(native.core.take_dirty())
         return pages
+
+    def take_stored_pages(self) -> set[int]:
+        """Physical page numbers this hart stored into since the last call
+        (the bus's stores count as the running hart's), without touching
+        take_dirty_pages' marks. As there, fast paths are emptied so that
+        each page's next store marks it again."""
+        bus = self.bus
+        pages, bus.stored_pages = bus.stored_pages or set(), set()
+        self.memory.flush_writes()
+        native = getattr(self, "native", None)
+        if native is not None:
+            first = bus.ram_base >> 12
+            pages.update(first + page for page in native.core.take_stored())
+        return pages
+
+    def pages_stored_elsewhere(self, pages: set[int]) -> None:
+        """Other harts stored into these physical pages: drop the code
+        decoded there, and the translations if one of them is a page table."""
+        native = getattr(self, "native", None)
+        for page in pages:
+            self.memory.ram_changed(page << 12, 4096)
+            if native is not None:
+                native.core.ram_changed(page << 12, 4096)
 
     def memory_replaced(self) -> None:
         """RAM and the translation state were replaced wholesale (a snapshot
@@ -297,8 +323,9 @@ class Hart:
         if deadline >= self.NEVER:
             self.idle_forever = True  # only outside input can wake it
             return
-        if self.time_limit is not None:
-            deadline = min(deadline, self.time_limit)
+        if self.time_limit is not None and deadline > self.time_limit:
+            self.waits_in_wfi = True
+            deadline = self.time_limit
         # Idle fast-forward: time jumps to the deadline, where the timer fires.
         skipped = deadline - (self.icount + 1)
         self.icount += skipped

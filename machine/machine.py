@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import csr as C
@@ -28,6 +29,7 @@ from .devices.test_finisher import TestFinisher
 from .devices.uart16550 import Uart16550
 from .devices.virtio_blk import VirtioBlk
 from .elf import ElfImage
+from .elf.harts import harts_built_for
 from .events import (
     ConsoleOutput,
     EventBus,
@@ -42,6 +44,7 @@ from .events import (
 )
 from .hart import Hart, default_engine
 from .mmu import walk
+from .schedule import SeededDraws
 from .scheduler import DEFAULT_QUANTUM, HartScheduler
 from .trap import LOAD, MACHINE, STORE, Trap
 
@@ -57,8 +60,11 @@ class MachineConfig:
     kernel: str | os.PathLike[str]
     disk: str | os.PathLike[str] | None = None
     ram_mib: int = 128
-    harts: int = 1  # several: round-robin, deterministic (machine/scheduler.py)
+    # Several: round-robin, deterministic (machine/scheduler.py). None: as many
+    # as the kernel was built for (machine/elf/harts.py).
+    harts: int | None = 1
     quantum: int = DEFAULT_QUANTUM  # ticks per turn when several harts are awake
+    schedule_seed: int | None = None  # seeded quanta and next hart (machine/schedule.py)
     # 'interp' (the reference), 'blocks', 'fast' (blocks + loop idioms), 'native' (the C core)
     engine: str = field(default_factory=default_engine)
 
@@ -82,6 +88,8 @@ class Machine:
         self.config = config
         self.events = EventBus()
         self.kernel = ElfImage.open(config.kernel)
+        if config.harts is None:
+            self.config = config = replace(config, harts=harts_built_for(self.kernel))
         self.bus = Bus(RAM_BASE, config.ram_mib << 20)
         if config.engine not in Hart.ENGINES:
             raise ValueError(f"unknown engine {config.engine!r}: one of {', '.join(Hart.ENGINES)}")
@@ -91,7 +99,9 @@ class Machine:
         for hart in self.harts:
             hart.engine = config.engine
         self.hart = self.harts[0]  # the hart that runs now: the scheduler keeps it current
-        self.scheduler = HartScheduler(self.harts, config.quantum, on_switch=self._running)
+        draws = SeededDraws(config.schedule_seed) if config.schedule_seed is not None else None
+        self.scheduler = HartScheduler(self.harts, config.quantum, on_switch=self._running,
+                                       draws=draws)
         self.exit_status: int | None = None
         self.halt_reason: str | None = None
         self._pause = threading.Event()
@@ -181,10 +191,11 @@ class Machine:
     def _console_byte(self, byte: int) -> None:
         self.console.append(byte)
         if self.events.wants(ConsoleOutput):
-            self.events.publish(ConsoleOutput(self.hart.icount, chr(byte)))
+            self.events.publish(ConsoleOutput(self.hart.icount, chr(byte),
+                                              hart=self.hart.hartid))
 
     def _host_error(self, message: str) -> None:
-        self.events.publish(HostError(self.icount, message))
+        self.events.publish(HostError(self.icount, message, hart=self.hart.hartid))
         self.request_stop()
 
     def _guest_exit(self, status: int) -> None:
@@ -192,32 +203,33 @@ class Machine:
         self.halt_reason = "exit"
         self.hart.stop_requested = True
         if self.events.wants(Halted):  # at the finisher store's instruction number
-            self.events.publish(Halted(self.hart.icount, "exit", status))
+            self.events.publish(Halted(self.hart.icount, "exit", status, hart=self.hart.hartid))
 
     def _guest_reset(self) -> None:
         self.halt_reason = "reset"
         self.hart.stop_requested = True
         if self.events.wants(Halted):
-            self.events.publish(Halted(self.hart.icount, "reset"))
+            self.events.publish(Halted(self.hart.icount, "reset", hart=self.hart.hartid))
 
     def _wire_events(self, hart: Hart) -> None:
         events = self.events
 
         def on_trap(cause: int, tval: int, epc: int, source: int, target: int) -> None:
             if events.wants(TrapTaken):
-                events.publish(TrapTaken(hart.icount, cause, tval, epc, source, target))
+                events.publish(TrapTaken(hart.icount, cause, tval, epc, source, target,
+                                         hart=hart.hartid))
 
         def on_trap_return(source: int, target: int, pc: int) -> None:
             if events.wants(TrapReturn):
-                events.publish(TrapReturn(hart.icount, source, target, pc))
+                events.publish(TrapReturn(hart.icount, source, target, pc, hart=hart.hartid))
 
         def on_satp(satp: int) -> None:
             if events.wants(SatpWritten):
-                events.publish(SatpWritten(hart.icount, hart.pc, satp))
+                events.publish(SatpWritten(hart.icount, hart.pc, satp, hart=hart.hartid))
 
         def on_sfence() -> None:
             if events.wants(SfenceVma):
-                events.publish(SfenceVma(hart.icount, hart.pc))
+                events.publish(SfenceVma(hart.icount, hart.pc, hart=hart.hartid))
 
         def observed() -> set[str]:
             return {name for name, kind in (("trap", TrapTaken), ("return", TrapReturn),
@@ -236,7 +248,7 @@ class Machine:
         if self.events.wants(MemoryWrite):
             running = self.hart
             self.events.publish(MemoryWrite(running.icount, running.pc, address, size, old, new,
-                                            by_dma=self.bus.in_dma))
+                                            by_dma=self.bus.in_dma, hart=running.hartid))
 
     # --- console input -----------------------------------------------------------
     def feed_console(self, data: bytes | str, at_icount: int | None = None) -> None:
@@ -315,7 +327,8 @@ class Machine:
                 pc, privilege, number = hart.pc, hart.privilege, hart.icount
                 self.scheduler.run(1) if several else hart.run(1)
                 if hart.icount != number:  # not a breakpoint stop or an idle WFI
-                    self.events.publish(InstructionRetired(number, pc, privilege))
+                    self.events.publish(InstructionRetired(number, pc, privilege,
+                                                           hart=hart.hartid))
             else:
                 # With an ``until`` to check, look up every slice of instructions.
                 ticks = min(budget, self.UNTIL_SLICE if until is not None else 1 << 40)
@@ -332,8 +345,30 @@ class Machine:
                 return RunResult("until", hart.icount - start)
             if hart.idle_forever and not self._inputs:
                 if self.events.wants(Halted):
-                    self.events.publish(Halted(hart.icount, "idle"))
+                    self.events.publish(Halted(hart.icount, "idle", hart=hart.hartid))
                 return RunResult("idle", hart.icount - start)
+
+    # --- one hart of several, for a debugger (only while nothing runs) -------------
+    @contextmanager
+    def hart_in_view(self, index: int | None) -> Iterator[None]:
+        """Inside the block the methods below (registers, CSRs, pc, memory as
+        it translates) read and write hart ``index``, not the running one;
+        None: the running one. Only while nothing runs (gdb's threads)."""
+        if index is None or self.harts[index] is self.hart:
+            yield
+            return
+        running = self.hart
+        self.hart = self.harts[index]
+        try:
+            yield
+        finally:
+            self.hart = running
+
+    def run_hart_next(self, index: int) -> None:
+        """Make hart ``index`` the one that runs next (stepping a chosen hart);
+        it starts a fresh turn. Changes the schedule from there on."""
+        if 0 <= index < len(self.harts) and len(self.harts) > 1:
+            self.scheduler.switch_to(index)
 
     # --- reading state -------------------------------------------------------------
     @property
@@ -491,11 +526,14 @@ class Machine:
         return True
 
     def add_breakpoint(self, address: int) -> None:
-        """A breakpoint at a kernel address (the kernel maps itself 1:1)."""
-        self.hart.set_breakpoint(address)
+        """A breakpoint at a kernel address (the kernel maps itself 1:1), on
+        every hart: whichever gets there stops."""
+        for hart in self.harts:
+            hart.set_breakpoint(address)
 
     def remove_breakpoint(self, address: int) -> None:
-        self.hart.clear_breakpoint(address)
+        for hart in self.harts:
+            hart.clear_breakpoint(address)
 
     def watch_physical_page(self, page_number: int) -> None:
         self.bus.watch_physical_page(page_number)

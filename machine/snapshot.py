@@ -21,6 +21,8 @@ import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .scheduler import DEFAULT_QUANTUM
+
 if TYPE_CHECKING:
     from .hart import Hart
     from .machine import Machine
@@ -213,7 +215,10 @@ class BootCache:
         key = hashlib.sha256("|".join([
             machine.kernel.sha256, machine.disk.base_sha256 if machine.disk else "-",
             str(machine.bus.ram_size), str(VERSION), label,
-            *([f"harts={len(machine.harts)}"] if len(machine.harts) > 1 else [])]
+            *([f"harts={len(machine.harts)}"] if len(machine.harts) > 1 else []),
+            *([f"schedule={machine.config.quantum},{machine.config.schedule_seed}"]
+              if len(machine.harts) > 1 and (machine.config.quantum, machine.config.schedule_seed)
+              != (DEFAULT_QUANTUM, None) else [])]
             ).encode()).hexdigest()[:32]
         return self.directory / f"{key}.snap"
 

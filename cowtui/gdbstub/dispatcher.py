@@ -9,6 +9,11 @@ reads as "not supported". Malformed arguments get ``E01``, never an exception.
 Reverse execution: ``bs``/``bc`` are a ``Resume`` going backwards, offered
 (``ReverseStep+;ReverseContinue+`` in qSupported) when the session keeps a
 history (cowtui/timetravel.py); reaching its start answers ``replaylog:begin``.
+
+Threads are harts: thread N + 1 is hart N (``qfThreadInfo`` lists them, a
+stop reply names the hart that was running, ``Hg`` picks whose registers and
+memory gdb reads, and a step of one thread, ``vCont;s:N``, runs that hart).
+With one hart there is one thread, 1, as before.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from .monitor import Monitor
 from .packets import hex_bytes, unescape
 from .target import StopReason, Target
 
-THREAD_ID = 1          # the hart's thread id (hart N would be N + 1)
+THREAD_ID = 1          # hart 0's thread id: hart N is thread N + 1
 PACKET_SIZE = 0x4000
 ERROR = "E01"
 
@@ -70,10 +75,10 @@ def _address_length(text: str) -> tuple[int, int]:
     return _hex_int(address), _hex_int(length)
 
 
-def stop_reply(stop: StopReason, hardware_breakpoint: bool = False) -> str:
+def stop_reply(stop: StopReason, hardware_breakpoint: bool = False, hart: int = 0) -> str:
     if stop.kind in ("exit", "reset"):
         return f"W{(stop.exit_status or 0) & 0xFF:02x}"
-    reply = f"T{stop.signal:02x}thread:{THREAD_ID:x};"
+    reply = f"T{stop.signal:02x}thread:{hart + THREAD_ID:x};"
     if stop.kind == "breakpoint":
         reply += "hwbreak:;" if hardware_breakpoint else "swbreak:;"
     elif stop.kind == "watch" and stop.watch_address is not None:
@@ -90,11 +95,15 @@ class Dispatcher:
         self.last_stop = StopReason(5, "step")
         self.no_ack_requested = False
         self.hardware_breakpoints: set[int] = set()
+        self.last_hart = 0
+        self.step_hart: int | None = None  # Hc: the hart a plain 's' steps
 
     def stop_reply(self, stop: StopReason) -> str:
         self.last_stop = stop
+        self.target.view_hart(None)  # after a stop gdb looks at the thread that stopped
+        self.last_hart = self.target.running_hart
         pc = self.target.read_register(R.PC)
-        return stop_reply(stop, pc in self.hardware_breakpoints)
+        return stop_reply(stop, pc in self.hardware_breakpoints, self.last_hart)
 
     def handle(self, payload: bytes) -> Answer:
         text = payload.decode("latin-1")
@@ -106,7 +115,7 @@ class Dispatcher:
     def _handle(self, text: str, payload: bytes) -> Answer:
         head = text[:1]
         if text == "?":
-            return Reply(stop_reply(self.last_stop))
+            return Reply(stop_reply(self.last_stop, hart=self.last_hart))
         if head == "q" or head == "Q":
             return self._query(text)
         if head == "g":
@@ -150,9 +159,9 @@ class Dispatcher:
         if text.startswith("vCont"):
             return self._vcont(text)
         if head == "H":
-            return Reply("OK" if self._thread_ok(text[2:]) else ERROR)
+            return self._select(text[1:2], text[2:])
         if head == "T":
-            return Reply("OK" if self._thread_ok(text[1:]) else ERROR)
+            return Reply("OK" if self._hart_of(text[1:]) is not False else ERROR)
         if text in ("bs", "bc") and self.target.can_reverse:
             return Resume(step=text == "bs", reverse=True)
         if head == "D":
@@ -176,13 +185,18 @@ class Dispatcher:
         if name == "qAttached":
             return Reply("1")
         if name == "qfThreadInfo":
-            return Reply(f"m{THREAD_ID:x}")
+            return Reply("m" + ",".join(f"{hart + THREAD_ID:x}"
+                                        for hart in range(self.target.hart_count)))
         if name == "qsThreadInfo":
             return Reply("l")
         if name == "qC":
-            return Reply(f"QC{THREAD_ID:x}")
+            return Reply(f"QC{self.target.running_hart + THREAD_ID:x}")
         if name == "qThreadExtraInfo":
-            return Reply(hex_bytes(b"hart 0"))
+            hart = self._hart_of(text.partition(",")[2])
+            hart = self.target.running_hart if hart is None or hart is False else hart
+            running = " (running)" if hart == self.target.running_hart and \
+                self.target.hart_count > 1 else ""
+            return Reply(hex_bytes(f"hart {hart}{running}".encode()))
         if name == "qSymbol":
             return Reply("OK")
         if name == "qRcmd":
@@ -230,13 +244,45 @@ class Dispatcher:
             return Reply("")
         return Reply("OK" if ok else ERROR)
 
-    @staticmethod
-    def _thread_ok(thread: str) -> bool:
-        return thread in ("0", "-1", f"{THREAD_ID:x}", "p1", "p1.1", "p1.-1", "p-1.-1")
+    def _hart_of(self, thread: str) -> int | None | bool:
+        """The hart a thread id names; None for any (0, -1); False if none."""
+        if thread.startswith("p"):  # multiprocess form pPID.TID: one process
+            pid, _, thread = thread[1:].partition(".")
+            if pid not in ("1", "-1"):
+                return False
+            thread = thread or "-1"
+        if thread in ("0", "-1"):
+            return None
+        try:
+            hart = int(thread, 16) - THREAD_ID
+        except ValueError:
+            return False
+        return hart if 0 <= hart < self.target.hart_count else False
+
+    def _select(self, operation: str, thread: str) -> Reply:
+        """``Hg``: whose registers and memory; ``Hc``: which hart a step runs."""
+        hart = self._hart_of(thread)
+        if hart is False:
+            return Reply(ERROR)
+        if operation == "g":
+            self.target.view_hart(hart)
+        elif operation == "c":
+            self.step_hart = hart
+        return Reply("OK")
+
+    def _step_on(self, hart: int | None) -> None:
+        """The next step runs ``hart`` (None: whichever runs now)."""
+        if hart is not None and hart != self.target.running_hart:
+            self.target.run_hart_next(hart)
+        self.target.view_hart(None)
 
     def _resume(self, step: bool, argument: str, with_signal: bool) -> Answer:
         if with_signal:  # 'C sig;addr': the signal means nothing to a bare machine
             argument = argument.partition(";")[2]
+        if step:
+            self._step_on(self.step_hart)
+        else:
+            self.target.view_hart(None)
         if argument:
             self.target.write_register(R.PC, _hex_int(argument))
         return Resume(step)
@@ -246,11 +292,14 @@ class Dispatcher:
             return Reply("vCont;c;C;s;S")
         for action in text[len("vCont;"):].split(";"):
             verb, _, thread = action.partition(":")
-            if thread and not self._thread_ok(thread):
+            hart = self._hart_of(thread) if thread else None
+            if hart is False:
                 continue
             if verb[:1] in ("c", "C"):
+                self.target.view_hart(None)
                 return Resume(step=False)
             if verb[:1] in ("s", "S"):
+                self._step_on(hart)
                 return Resume(step=True)
             if verb[:1] == "t":
                 return Reply("OK")

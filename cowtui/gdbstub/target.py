@@ -60,6 +60,7 @@ class Target:
         self._hit: Watchpoint | None = None
         self._violations: list[Violation] = []
         self._running = False
+        self.viewed: int | None = None  # the hart gdb's Hg selected (None: the running one)
         self.machine.events.subscribe(MemoryWrite, self._on_write)
         self.machine.events.subscribe(Violation, self._on_violation)
 
@@ -71,13 +72,37 @@ class Target:
             for key in list(self.watchpoints):
                 self.remove_watchpoint(*key)
 
+    # --- harts: gdb's threads (thread N + 1 is hart N) ------------------------------
+    @property
+    def hart_count(self) -> int:
+        return len(self.machine.harts)
+
+    @property
+    def running_hart(self) -> int:
+        return self.machine.hart.hartid
+
+    def view_hart(self, hart: int | None) -> bool:
+        """Registers and memory are hart ``hart``'s from now on (None: the
+        running hart's); False if there is no such hart."""
+        if hart is not None and not 0 <= hart < self.hart_count:
+            return False
+        self.viewed = hart
+        return True
+
+    def _in_view(self):
+        return self.machine.hart_in_view(self.viewed)
+
+    def run_hart_next(self, hart: int) -> None:
+        with self.lock:
+            self.machine.run_hart_next(hart)
+
     # --- registers -------------------------------------------------------------
     def core_registers(self) -> list[int]:
-        with self.lock:
+        with self.lock, self._in_view():
             return self.machine.registers() + [self.machine.pc]
 
     def read_register(self, regnum: int) -> int | None:
-        with self.lock:
+        with self.lock, self._in_view():
             m = self.machine
             if regnum < 32:
                 return m.registers()[regnum]
@@ -89,7 +114,7 @@ class Target:
             return m.read_csr(csr) if csr is not None else None
 
     def write_register(self, regnum: int, value: int) -> bool:
-        with self.lock:
+        with self.lock, self._in_view():
             m = self.machine
             if regnum < 32:
                 m.write_register(regnum, value)
@@ -149,7 +174,7 @@ class Target:
         """The bytes at ``va``; a readable prefix if the range runs into an
         unmapped page; None if the first byte cannot be read."""
         out = bytearray()
-        with self.lock:
+        with self.lock, self._in_view():
             while length > 0:
                 chunk = min(length, PAGE - (va & (PAGE - 1)))
                 pa = self.translate(va)
@@ -161,7 +186,7 @@ class Target:
         return bytes(out) if out else None
 
     def write_memory(self, va: int, data: bytes) -> bool:
-        with self.lock:
+        with self.lock, self._in_view():
             pieces = []
             while data:
                 chunk = min(len(data), PAGE - (va & (PAGE - 1)))

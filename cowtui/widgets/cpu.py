@@ -16,6 +16,8 @@ MODE_STYLES = {0: "bold black on green", 1: "bold black on yellow", 3: "bold whi
 def cpu_lines(cpu: CpuState, before: tuple[int, ...] | None, breakpoints: set[int]) -> list[Line]:
     """Always the same number of lines, so an update never needs a layout pass."""
     head: Line = [] if cpu.hart is None else [(f" hart {cpu.hart} ", "bold reverse")]
+    if not cpu.runs:  # another hart runs: this one waits for its turn (h picks the hart)
+        head.append((" waits ", "dim reverse"))
     head += [(f" {PRIVILEGE_NAMES.get(cpu.privilege, '?')}-mode ",
                    MODE_STYLES.get(cpu.privilege, "")), (f"  pc {cpu.pc:#x}", "bold")]
     where: Line = [(cpu.where, "cyan")] if cpu.where else []   # its own line: never cut

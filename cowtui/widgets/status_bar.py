@@ -13,10 +13,11 @@ STATE_STYLES = {"RUNNING": "bold black on green", "PAUSED": "bold black on yello
 
 class StatusBar(LinesView, can_focus=False):
     def show(self, icount: int, state: str, detail: str, mips: float | None,
-             process: str | None, scenario: str, rules_off: Sequence[str] = ()) -> None:
+             process: str | None, scenario: str, rules_off: Sequence[str] = (),
+             hart: int | None = None) -> None:
         off = f"  {len(rules_off)} rule{'s' if len(rules_off) != 1 else ''} off" \
             if rules_off else ""
-        self._parts = (state, icount, detail, mips, process, scenario, off)
+        self._parts = (state, icount, detail, mips, process, scenario, off, hart)
         self._lay_out()
 
     def on_resize(self) -> None:
@@ -25,13 +26,15 @@ class StatusBar(LinesView, can_focus=False):
             self._lay_out()
 
     def _lay_out(self) -> None:
-        state, icount, detail, mips, process, scenario, off = self._parts
+        state, icount, detail, mips, process, scenario, off, hart = self._parts
         # What the user needs most stays: the state, the count, the message
         # (a hint, why it stopped); the speed, the scenario's name and the
         # process go first when the line is too narrow for everything.
         optional = [(f"  {'--' if mips is None else f'{mips:.1f}'} MIPS", ""),
                     (f"  {process or 'no process'}", ""), (f"  {scenario}", "dim")]
         fixed = [(f" {state} ", STATE_STYLES.get(state, "reverse")), (f" #{icount:,}", "bold")]
+        if hart is not None:  # several harts: the one that runs
+            fixed.append((f"  hart {hart}", "bold"))
         tail = [(off, "bold red"), (f"  {detail}" if detail else "", "italic")]
         width = self.size.width or 10_000
         drop = [0, 2, 1]        # MIPS, then the scenario, then the process

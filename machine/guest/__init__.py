@@ -42,7 +42,20 @@ BUG_SITES: dict[str, tuple[str, str]] = {
 }
 
 
+# The teaching kernel built for 3 harts (-DNCPU=3, as xv6's `make qemu` runs),
+# and its multi-hart bug zoo: refcount races between harts, which a run on one
+# hart never shows. Values as in BUG_ZOO.
+SMP_KERNEL = "teaching-smp"
+SMP_BUG_ZOO: dict[str, str] = {
+    "smp-refcount-unlocked": "frame-leak",
+    "smp-free-check-then-act": "maps-free-frame",
+}
+
+
 def bundled_kernel(bug: str | None = None) -> Path:
+    """The teaching kernel, a bug-zoo kernel (BUG_ZOO, SMP_BUG_ZOO) or SMP_KERNEL."""
+    if bug == SMP_KERNEL:
+        return PREBUILT / "kernel-smp.elf"
     return PREBUILT / (f"kernel-{bug}.elf" if bug else "kernel.elf")
 
 

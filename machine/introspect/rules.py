@@ -33,6 +33,8 @@ RULES: dict[str, str] = {
         "the kernel must not store into a frame on the free list, outside kfree and kalloc",
     "kernel-panic":
         "a COW fault must kill the faulting process, never panic the kernel",
+    "refcount-race":
+        "two harts must not store to the same frame's refcount without a spinlock in common held",
 }
 
 MISTAKES: dict[str, str] = {
@@ -73,6 +75,10 @@ MISTAKES: dict[str, str] = {
     "kernel-panic":
         "usual mistake: no va >= MAXVA / PTE_V / PTE_U check before walk(), or panic() when "
         "kalloc() returns 0; look at the caller of panic named in the message",
+    "refcount-race":
+        "usual mistake: kref (or the count's update in kfree or the COW fault handler) changes "
+        "refcnt[] without the lock kalloc/kfree take, so two harts lose an update; look at the "
+        "two stores named (several harts only: --harts N)",
     "foreign-frame-written":
         "usual mistake: copyout looks up the physical address, handles the COW fault, then "
         "writes through the old address; look up the pa again after the copy (copyout)",

@@ -28,6 +28,7 @@ from .kernel_view import KernelView, ProcessInfo
 from .mappings import MappingIndex
 from .pagetable import leaf_at
 from .profiles import KERNBASE
+from .quiescence import others_quiescent
 from .pte import has_cow, is_leaf, pte_frame
 from .rules import RULES
 
@@ -128,7 +129,8 @@ class Tracker:
         pc = blame.pc if blame is not None else m.pc
         if self._only_counted(rule, pc, blame):
             return
-        violation = Violation(m.icount, rule, message, pc, frames, ptes, blame, repeats)
+        violation = Violation(m.icount, rule, message, pc, frames, ptes, blame, repeats,
+                              hart=blame.hart if blame is not None else m.hart.hartid)
         self.violations.append(violation)
         self._publish(violation)
 
@@ -247,10 +249,11 @@ class Tracker:
                 if pid not in self.processes:
                     parent = self._parent_of(current[pid])
                     self._publish(ProcessForked(self.machine.icount, parent, pid,
-                                                current[pid].name))
+                                                current[pid].name, hart=self.machine.hart.hartid))
             for pid in self.running - running:
                 process = current.get(pid) or self.processes[pid]
-                self._publish(ProcessExited(self.machine.icount, pid, process.name))
+                self._publish(ProcessExited(self.machine.icount, pid, process.name,
+                                            hart=self.machine.hart.hartid))
                 self._close_killed(pid)
         self.processes = current
         self.running = running
@@ -364,9 +367,10 @@ class Tracker:
                   (page,), (), (page,), change)
 
     def check_pending_alloc(self) -> None:
-        pending, self.pending_alloc = self.pending_alloc, None
-        if pending is None:
-            return
+        pending = self.pending_alloc
+        if pending is None or pending[1].hart != self.machine.hart.hartid:
+            return  # (several harts: another hart's kalloc is judged by that hart's next step)
+        self.pending_alloc = None
         frame, change = pending
         if self.view.refcount(frame) == 0:  # one finding per kernel operation, frames counted
             self.hold("allocated-without-count",
@@ -410,7 +414,8 @@ class Tracker:
                 continue
             index = (slot - page) >> 3
             va = va_base + (index << (12 + 9 * level))
-            self._publish(PteChanged(event.icount, pid, va, old, new, event.pc, slot))
+            self._publish(PteChanged(event.icount, pid, va, old, new, event.pc, slot,
+                                     hart=event.hart))
             self.changed_since_sfence.add((pid, va))
             if new & PTE_V and not is_leaf(new) and level > 0:
                 child = pte_frame(new)
@@ -471,7 +476,8 @@ class Tracker:
             self.touched_in[frame] = self._in_kernel_now
             change = self.witness.change(event.icount, event.pc, event.by_dma)
             self.frame_changes["refcount"][frame] = change
-            self._publish(RefcountChanged(event.icount, frame, old, new, event.pc))
+            self._publish(RefcountChanged(event.icount, frame, old, new, event.pc,
+                                          hart=event.hart))
             if new < 0:
                 self.violate("double-free", f"frame {frame:#x}: refcount dropped to {new} "
                              f"at {change.where()}", (frame,), blame=change)
@@ -541,7 +547,7 @@ class Tracker:
             leaf = leaf_at(self.view.read_page, root, event.tval) if root else None
             pte = leaf.pte if leaf else 0
             fault = PageFault(event.icount, pid, process.name if process else "?",
-                              event.cause, event.tval, event.epc, pte)
+                              event.cause, event.tval, event.epc, pte, hart=event.hart)
             self.open_faults[pid] = OpenFault(fault, root)
             self.fault_counts[pid] += 1
             self._publish(fault)
@@ -562,7 +568,8 @@ class Tracker:
         for pid in list(self.open_faults):
             if pid not in self.running:
                 self._close_killed(pid)
-        self.check_invariants()
+        if others_quiescent(self.machine, self.view):  # several harts: none mid-operation
+            self.check_invariants()
         if process is not None and self.changed_since_sfence:
             stale = [(p, va) for p, va in self.changed_since_sfence if p == process.pid]
             if stale and self.pending_sfence is False:
@@ -625,7 +632,7 @@ class Tracker:
                 and not has_cow(before, self.cow_bit):
             self._write_granted_without_cow(pid, fault, before, after)
         self._publish(FaultResolved(self.machine.icount, pid, fault.icount, fault.stval,
-                                    outcome, after, new_frame))
+                                    outcome, after, new_frame, hart=self.machine.hart.hartid))
 
     def _write_granted_without_cow(self, pid: int, fault: PageFault, before: int,
                                    after: int) -> None:
@@ -645,7 +652,7 @@ class Tracker:
         if open_fault is not None:
             fault = open_fault.event
             self._publish(FaultResolved(self.machine.icount, pid, fault.icount, fault.stval,
-                                        "killed", 0))
+                                        "killed", 0, hart=self.machine.hart.hartid))
 
     def _on_console(self, event: ConsoleOutput) -> None:
         if event.text == "\n":

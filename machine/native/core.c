@@ -170,6 +170,9 @@ typedef struct {
     uint64_t ram_base, ram_size, npages;
     uint8_t *page_flags;
     uint8_t *dirty;          /* per RAM page: stored into since take_dirty (time travel) */
+    uint8_t *stored;         /* per RAM page: stored into since take_stored (other harts' code) */
+    uint32_t *stored_list;   /* the pages marked in stored, nstored of them */
+    uint64_t nstored;
     Op **code;               /* per RAM page: PAGE_SLOTS decoded ops, or NULL */
     uint32_t *code_gen;      /* generation the page's ops were decoded in */
     uint32_t generation;
@@ -203,6 +206,16 @@ typedef struct {
 /* --- caches ------------------------------------------------------------------ */
 static void tlb_flush(Hart *h) { memset(h->tlb, 0, sizeof h->tlb); }
 static void tlb_flush_stores(Hart *h) { memset(h->tlb[STORE], 0, sizeof h->tlb[STORE]); }
+
+/* A RAM page stored into by this hart: for time travel (dirty) and for the
+   other harts, which drop what they decoded or translated there (stored). */
+static inline void mark_stored(Hart *h, uint64_t page) {
+    h->dirty[page] = 1;
+    if (!h->stored[page]) {
+        h->stored[page] = 1;
+        h->stored_list[h->nstored++] = (uint32_t)page;
+    }
+}
 
 /* memory.py flush(): translations and the table pages they were read from */
 static void flush_translations(Hart *h) {
@@ -336,7 +349,7 @@ static int translate(Hart *h, uint64_t va, int access, int privilege, int update
     /* the hardware's A/D update: not a store by an instruction, no event */
     if ((pte & wanted) != wanted && update_ad) {
         write_le(h->ram + (pte_address - h->ram_base), 8, pte | wanted);
-        h->dirty[(pte_address - h->ram_base) >> 12] = 1;
+        mark_stored(h, (pte_address - h->ram_base) >> 12);
     }
     int low_bits = 12 + 9 * level;
     uint64_t low_mask = (1ULL << low_bits) - 1;
@@ -427,7 +440,8 @@ static int store_ram(Hart *h, uint64_t pa, int size, uint64_t value) {
     uint64_t last = (offset + (uint64_t)size - 1) >> 12;
     int flags = h->page_flags[page] | h->page_flags[last];
     uint8_t *p = h->ram + offset;
-    h->dirty[page] = h->dirty[last] = 1;
+    mark_stored(h, page);
+    mark_stored(h, last);
     if ((flags & PAGE_WATCHED) && (h->wants & WANT_WRITE) && watched_bytes(h, pa, size)) {
         uint64_t old = read_le(p, size);
         write_le(p, size, value);
@@ -1358,7 +1372,9 @@ static int core_init(CoreObject *self, PyObject *args, PyObject *kwds) {
     h->code = calloc(h->npages ? h->npages : 1, sizeof(Op *));
     h->code_gen = calloc(h->npages ? h->npages : 1, sizeof(uint32_t));
     h->dirty = calloc(h->npages ? h->npages : 1, 1);
-    if (!h->page_flags || !h->code || !h->code_gen || !h->dirty) {
+    h->stored = calloc(h->npages ? h->npages : 1, 1);
+    h->stored_list = calloc(h->npages ? h->npages : 1, sizeof(uint32_t));
+    if (!h->page_flags || !h->code || !h->code_gen || !h->dirty || !h->stored || !h->stored_list) {
         PyErr_NoMemory();
         return -1;
     }
@@ -1374,6 +1390,8 @@ static void core_dealloc(CoreObject *self) {
     free(h->code_gen);
     free(h->page_flags);
     free(h->dirty);
+    free(h->stored);
+    free(h->stored_list);
     free(h->breakpoints);
     free(h->idioms);
     free(h->ranges);
@@ -1679,6 +1697,32 @@ static PyObject *core_take_dirty(CoreObject *self, PyObject *unused) {
     return pages;
 }
 
+/* take_stored(): the RAM page numbers this hart stored into since the last
+   call, and forget them; with several harts the others drop their decoded
+   code and translations there. It never touches take_dirty's marks. Like
+   take_dirty it empties the store TLB, so each page's next store marks it. */
+static PyObject *core_take_stored(CoreObject *self, PyObject *unused) {
+    (void)unused;
+    Hart *h = &self->h;
+    PyObject *pages = PyList_New((Py_ssize_t)h->nstored);
+    if (!pages) return NULL;
+    for (uint64_t i = 0; i < h->nstored; i++) {
+        uint32_t page = h->stored_list[i];
+        h->stored[page] = 0;
+        PyObject *number = PyLong_FromUnsignedLong(page);
+        if (!number) {
+            for (uint64_t j = i + 1; j < h->nstored; j++) h->stored[h->stored_list[j]] = 0;
+            h->nstored = 0;
+            Py_DECREF(pages);
+            return NULL;
+        }
+        PyList_SET_ITEM(pages, (Py_ssize_t)i, number);
+    }
+    h->nstored = 0;
+    tlb_flush_stores(h);
+    return pages;
+}
+
 static int read_linear(PyObject *seq, Py_ssize_t *i, Linear *out) {
     Py_ssize_t size = PySequence_Fast_GET_SIZE(seq);
 #define NEXT_INT(var) do { \
@@ -1797,6 +1841,7 @@ static PyMethodDef core_methods[] = {
     {"ram_changed", (PyCFunction)core_ram_changed, METH_VARARGS, "RAM written behind the core's back."},
     {"invalidate", (PyCFunction)core_invalidate, METH_NOARGS, "Drop every decoded op and translation."},
     {"take_dirty", (PyCFunction)core_take_dirty, METH_NOARGS, "RAM pages stored into since the last call."},
+    {"take_stored", (PyCFunction)core_take_stored, METH_NOARGS, "RAM pages this hart stored into since the last call (take_dirty's marks untouched)."},
     {"install_idiom", (PyCFunction)core_install_idiom, METH_VARARGS, "Run the loop at a physical pc in bulk."},
     {NULL, NULL, 0, NULL}};
 

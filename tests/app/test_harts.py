@@ -35,3 +35,39 @@ async def test_the_cpu_pane_follows_the_hart_that_runs(tmp_path: Path) -> None:
         await pilot.press("s", "s")
         assert cpu.plain().startswith(" hart 0  M-mode")
         assert (harts[0].x[10], harts[1].x[10]) == (1, 2)
+
+
+async def test_h_picks_the_hart_that_s_steps_and_the_status_bar_names_the_running_one(
+        tmp_path: Path) -> None:
+    """Three harts counting in a0 with the default quantum: h shows hart 1,
+    then hart 2 (waiting for their turn); s steps hart 2 only; h again comes
+    back round to hart 0."""
+    from cowtui.widgets.status_bar import StatusBar
+
+    (tmp_path / "loop.elf").write_bytes(
+        make_elf(assemble("loop: addi a0, a0, 1\nj loop", 0x80000000)))
+    path = tmp_path / "three.yaml"
+    path.write_text("name: three-harts\nkernel: loop.elf\nharts: 3\n"
+                    "stop: {instructions: 1000000000000}\n")
+    scenario = load_scenario(path)
+    scenario.engine = APP_TEST_ENGINE
+    app = CowtuiApp(Session(scenario), stable=True)
+    harts = app.session.machine.harts
+    async with app.run_test(size=SIZE) as pilot:
+        cpu, status = app.query_one(CpuView), app.query_one(StatusBar)
+        assert " hart 0 " in status.plain()
+        await pilot.press("h")
+        assert cpu.plain().startswith(" hart 1  waits  M-mode")
+        await pilot.press("h")
+        assert cpu.plain().startswith(" hart 2  waits  M-mode")
+        await pilot.press("s")
+        assert cpu.plain().startswith(" hart 2  M-mode")   # it ran: it is the running one
+        assert " hart 2 " in status.plain()
+        assert [h.x[10] for h in harts] == [0, 1, 3]        # only hart 2's addi ran
+        await pilot.press("h")
+        assert cpu.plain().startswith(" hart 0  waits  M-mode")
+        await pilot.press("h", "h")
+        assert cpu.plain().startswith(" hart 2  M-mode")    # round to the running hart
+        await pilot.press("s")
+        assert [h.x[10] for h in harts] == [0, 1, 3]        # j loop: a0 unchanged
+        assert cpu.plain().startswith(" hart 2  M-mode")    # hart 2 keeps its turn

@@ -28,17 +28,25 @@ def test_scenario_harts_is_checked(tmp_path: Path, value: str, message: str) -> 
 
 
 def without_times(output: str) -> list[str]:
-    """The trace with instruction numbers left out: parked harts take a few
-    instructions of time at boot, so every later number moves by as many."""
-    return [re.sub(r"#\d+|instructions=\d+", "#", line) for line in output.splitlines()]
+    """The trace with instruction numbers and harts left out: parked harts
+    take a few instructions of time at boot, so every later number moves by
+    as many, and on several harts each line names its hart."""
+    return [re.sub(r"#\d+( hart \d+)?|instructions=\d+", "#", line)
+            for line in output.splitlines()]
 
 
 def test_a_race_free_scenario_on_3_harts_as_on_1(tmp_path: Path) -> None:
     one = run_cowtui("--headless", "forktree")
     three = run_cowtui("--headless", "--harts", "3", "forktree")
     assert (one.returncode, three.returncode) == (0, 0), three.stderr
-    assert without_times(three.stdout) == without_times(one.stdout)
+    header, *lines = three.stdout.splitlines()
+    assert header == "schedule: 3 harts, round-robin, quantum 10000 " \
+        "(replay: --harts 3 --quantum 10000)"
+    assert without_times("\n".join(lines)) == without_times(one.stdout)
     assert "copied=3" in three.stdout
+    faults = [line for line in three.stdout.splitlines() if line.startswith("fault #")]
+    assert faults and all(re.match(r"fault #\d+ hart 0 pid", line) for line in faults)
+    assert " hart " not in one.stdout
     scenario = write(tmp_path, (Path(__file__).parents[2] / "cowtui" / "scenarios" /
                                 "forktree.yaml").read_text() + "harts: 3\n")
     from_yaml = run_cowtui("--headless", str(scenario))

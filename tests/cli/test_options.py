@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from cowtui.scenario import DEFAULT_SCENARIO, shipped_scenarios
-from machine.guest import BUG_ZOO, bundled_disk
+from machine.guest import BUG_ZOO, SMP_BUG_ZOO, bundled_disk
 
 from .support import PREBUILT, one_line_error, run_cowtui, write
 
@@ -119,7 +119,7 @@ def test_list_names_every_shipped_scenario_and_bug_zoo_kernel() -> None:
     lines = result.stdout.splitlines()
     assert lines[0] == "shipped scenarios (cowtui [--headless] NAME):"
     names = [line.split()[0] for line in lines if line.startswith("  ")]
-    assert names == [p.stem for p in shipped_scenarios()] + list(BUG_ZOO)
+    assert names == [p.stem for p in shipped_scenarios()] + list(BUG_ZOO) + list(SMP_BUG_ZOO)
     assert "  forkexec " in result.stdout
 
 

@@ -35,8 +35,9 @@ def qemu_available() -> bool:
     return shutil.which(QEMU) is not None
 
 
-def qemu_command(kernel: Path, disk: Path, ram_mib: int = 128) -> list[str]:
-    """QEMU's command line for `kernel` with `disk` as the virtio block device."""
+def qemu_command(kernel: Path, disk: Path, ram_mib: int = 128, smp: int = 1) -> list[str]:
+    """QEMU's command line for `kernel` with `disk` as the virtio block device
+    (on `smp` harts)."""
     return [
         QEMU,
         "-machine",
@@ -48,7 +49,7 @@ def qemu_command(kernel: Path, disk: Path, ram_mib: int = 128) -> list[str]:
         "-m",
         f"{ram_mib}M",
         "-smp",
-        "1",
+        str(smp),
         "-nographic",
         "-global",
         "virtio-mmio.force-legacy=false",
@@ -139,6 +140,7 @@ def run_console(
     stop_on: tuple[str, ...] = (PANIC,),
     timeout: float = 60.0,
     ram_mib: int = 128,
+    smp: int = 1,
 ) -> Session:
     """Boot `kernel` under QEMU, follow `steps`, and return the transcript.
 
@@ -152,7 +154,7 @@ def run_console(
         disk_copy = Path(tmp) / "fs.img"
         shutil.copyfile(disk if disk is not None else PREBUILT / "fs.img", disk_copy)
         proc = subprocess.Popen(
-            qemu_command(Path(kernel), disk_copy, ram_mib),
+            qemu_command(Path(kernel), disk_copy, ram_mib, smp),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -214,6 +216,7 @@ def run_shell(
     *commands: str,
     disk: Path | str | None = None,
     timeout: float = 60.0,
+    smp: int = 1,
 ) -> Session:
     """Boot, run `commands` at the shell one after another, then halt."""
-    return run_console(kernel, disk, shell_script(*commands), timeout=timeout)
+    return run_console(kernel, disk, shell_script(*commands), timeout=timeout, smp=smp)

@@ -15,7 +15,7 @@ from machine.machine import Machine, MachineConfig, default_kernel_path
 from machine.native import NativeEngine
 from machine.snapshot import SnapshotError, apply_state, capture_state, check_state
 
-from .guest import DATA, HANDLER, MAIN, MSIP, finish, li64, write_kernel
+from .guest import DATA, HANDLER, MAIN, MSIP, S_CODE, finish, li64, write_kernel
 
 ENGINES = ("interp", "fast") + (("native",) if NativeEngine is not None else ())
 
@@ -133,6 +133,56 @@ def test_a_store_by_another_hart_makes_sc_fail(tmp_path: Path, engine: str) -> N
     assert machine.exit_status == 0
     assert machine.read_u64(DATA) == 5       # hart 1's store stays
     assert machine.read_u64(DATA + 8) != 0   # the SC failed
+
+
+# Hart 1 calls FUNC (a0 = 1) in a loop, counting calls at DATA + 8, until it
+# returns 2, then writes DATA + 16. Once hart 1 has run FUNC (so has decoded
+# its page), hart 0 copies NEW (a0 = 2) over it, as exec() loads a program
+# into a frame another hart ran code from. No fence.i: like QEMU, every hart
+# sees another's store into code at its next turn (xv6 never issues fence.i).
+FUNC, NEW = S_CODE, S_CODE + 0x800
+REWRITE = {
+    MAIN: f"""
+        csrr t0, mhartid
+        {li64('s0', DATA)}
+        bnez t0, caller
+    wait_for_a_call:
+        ld t1, 8(s0)
+        beqz t1, wait_for_a_call
+        {li64('t2', NEW)}
+        {li64('t3', FUNC)}
+        ld t4, 0(t2)
+        sd t4, 0(t3)
+    wait_for_the_new_code:
+        ld t1, 16(s0)
+        beqz t1, wait_for_the_new_code
+        {finish()}
+    caller:
+        {li64('s1', FUNC)}
+        li s2, 2
+    again:
+        jalr ra, 0(s1)
+        ld t1, 8(s0)
+        addi t1, t1, 1
+        sd t1, 8(s0)
+        bne a0, s2, again
+        li t1, 1
+        sd t1, 16(s0)
+    parked:
+        wfi
+        jal zero, parked
+    """,
+    FUNC: "addi a0, zero, 1\njalr zero, 0(ra)",
+    NEW: "addi a0, zero, 2\njalr zero, 0(ra)",
+}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_code_another_hart_rewrote_is_decoded_again(tmp_path: Path, engine: str) -> None:
+    machine = machine_for(tmp_path, REWRITE, 2, engine)
+    result = machine.run(max_instructions=2_000_000)
+    assert (result.reason, machine.exit_status) == ("exit", 0)
+    assert machine.read_u64(DATA + 8) > 1  # hart 1 ran the old code before the new
 
 
 def test_a_wrong_number_of_harts_is_refused(tmp_path: Path) -> None:

@@ -138,3 +138,12 @@ int copyin(pagetable_t pagetable, char *dst, uint64 srcva, uint64 len);
 int copyinstr(pagetable_t pagetable, char *dst, uint64 srcva, uint64 max);
 
 #define NELEM(x) (sizeof(x) / sizeof((x)[0]))
+
+#if NCPU > 1
+// Several harts (param.h)
+int cpuid(void);                  // proc.c
+void otherhartmain(void);         // main.c
+void start_other_harts(void);     // main.c
+void plicinithart(void);          // plic.c
+void kvmmap_other_harts_plic(pagetable_t kpt);   // vm.c
+#endif

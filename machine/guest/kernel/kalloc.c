@@ -63,7 +63,7 @@ void *kalloc(void) {
 }
 
 // Drop one reference; the last one frees the frame.
-void kfree(void *pa) {
+void KFREE(void *pa) {   // kfree, unless a multi-hart bug replaces it (param.h, end of file)
   check(pa, "kfree: bad address");
   acquire(&kmem.lock);
   if (refcnt[FRAME(pa)] <= 0)
@@ -124,3 +124,49 @@ void kunreserve(void **list) {
     kfree(r);
   }
 }
+
+#if defined(BUG_REFCOUNT_UNLOCKED) || defined(BUG_FREE_CHECK_THEN_ACT)
+static void push_free(struct run *r) {   // caller holds kmem.lock
+  r->next = kmem.freelist;
+  kmem.freelist = r;
+  kmem.nfree++;
+}
+#endif
+
+#ifdef BUG_REFCOUNT_UNLOCKED
+// BUG: the count is read, decremented and written back without kmem.lock. Two
+// harts dropping references to one frame at once can both read the old count,
+// and one decrement is lost (the frame leaks), or a kref in between is lost
+// (the frame is freed while still mapped).
+void kfree(void *pa) {
+  check(pa, "kfree: bad address");
+  if (refcnt[FRAME(pa)] <= 0)
+    panic("kfree: frame is already free");
+  int left = refcnt[FRAME(pa)] - 1;
+  refcnt[FRAME(pa)] = left;
+  if (left == 0) {
+    acquire(&kmem.lock);
+    push_free(pa);
+    release(&kmem.lock);
+  }
+}
+#endif
+
+#ifdef BUG_FREE_CHECK_THEN_ACT
+// BUG: the decrement and the test for the last reference are two locked
+// sections. When two harts drop the last two references at once, both can
+// see 0 in the second one, and the frame goes on the free list twice.
+void kfree(void *pa) {
+  check(pa, "kfree: bad address");
+  acquire(&kmem.lock);
+  if (refcnt[FRAME(pa)] <= 0)
+    panic("kfree: frame is already free");
+  refcnt[FRAME(pa)]--;
+  release(&kmem.lock);
+
+  acquire(&kmem.lock);
+  if (refcnt[FRAME(pa)] == 0)
+    push_free(pa);
+  release(&kmem.lock);
+}
+#endif

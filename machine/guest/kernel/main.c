@@ -33,7 +33,7 @@ static const char *variant =
 #endif
   ;
 
-void main(void) {
+void main(void) {  OTHER_HARTS_JOIN()   // NCPU > 1: harts 1.. go to otherhartmain()
   uartinit();
   printf("\ncowtui teaching kernel: xv6-style, copy-on-write fork%s\n", variant);
   kinit();            // free list of physical frames
@@ -43,6 +43,33 @@ void main(void) {
   trapinithart();     // stvec
   plicinit();         // UART and disk interrupts
   virtio_disk_init();
-  userinit();         // first process; it execs init from the disk
+  userinit(); START_OTHER_HARTS()   // first process (it execs init from the disk); NCPU > 1: the others go
   scheduler();
 }
+
+#if NCPU > 1
+// The xv6 handshake: harts 1.. wait until hart 0 has set up memory, devices
+// and the first process, then turn on paging with the kernel page table,
+// take traps and interrupts, and schedule like hart 0. Unlike xv6 they wait
+// in wfi, woken by each timer tick (interrupts stay off, so the tick is only
+// re-armed), instead of spinning: a hart that spins takes its share of the
+// time on a one-thread emulator, and on real hardware burns power.
+static volatile int started;
+
+void start_other_harts(void) {
+  __sync_synchronize();   // everything hart 0 initialised is visible first
+  started = 1;
+}
+
+void otherhartmain(void) {
+  while (started == 0) {
+    NEXT_TICK();
+    asm volatile("wfi");
+  }
+  __sync_synchronize();
+  kvminithart();
+  trapinithart();
+  plicinithart();
+  scheduler();
+}
+#endif

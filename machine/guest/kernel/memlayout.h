@@ -15,12 +15,16 @@
 #define CLINT_MTIMECMP(hart) (CLINT + 0x4000 + 8 * (hart))
 #define CLINT_MTIME (CLINT + 0xbff8)
 
-// PLIC: hart 0's S-mode is interrupt context 1.
+// PLIC: hart h's S-mode is interrupt context 2h + 1 (QEMU virt); PLIC_HART is
+// the calling hart (0 unless NCPU > 1, param.h).
 #define PLIC 0x0c000000L
 #define PLIC_PRIORITY(irq) (PLIC + 4 * (irq))
-#define PLIC_SENABLE (PLIC + 0x2080)
-#define PLIC_STHRESHOLD (PLIC + 0x201000)
-#define PLIC_SCLAIM (PLIC + 0x201004)
+#define PLIC_SENABLE_OF(hart) (PLIC + 0x2080 + 0x100 * (hart))
+#define PLIC_STHRESHOLD_OF(hart) (PLIC + 0x201000 + 0x2000 * (hart))
+#define PLIC_SCLAIM_OF(hart) (PLIC_STHRESHOLD_OF(hart) + 4)
+#define PLIC_SENABLE PLIC_SENABLE_OF(PLIC_HART)
+#define PLIC_STHRESHOLD PLIC_STHRESHOLD_OF(PLIC_HART)
+#define PLIC_SCLAIM PLIC_SCLAIM_OF(PLIC_HART)
 
 // RAM: the kernel is loaded at KERNBASE; frames from `end` to PHYSTOP are
 // handed out by kalloc. The kernel maps all of it at the same addresses.

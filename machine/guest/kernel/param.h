@@ -2,7 +2,9 @@
 #ifndef NPROC
 #define NPROC 32          // process table entries
 #endif
-#define NCPU 1            // one hart runs the kernel; others are parked
+#ifndef NCPU
+#define NCPU 1            // harts that run the kernel; others are parked (-DNCPU=N below)
+#endif
 #define NOFILE 8          // open files per process
 #define NFILE 64          // open files in the system
 #define MAXARG 16         // exec arguments
@@ -31,6 +33,10 @@
 //   -DCLINT_TIMER           xv6's timer before 2024, no Sstc: M-mode programs
 //                           the CLINT's mtimecmp and timervec (kernelvec.S)
 //                           forwards each tick as a supervisor software interrupt
+//   -DNCPU=N                the kernel on N harts, as xv6 runs (the SMP kernels
+//                           in prebuilt/ are NCPU=3): a stack per hart, mycpu()
+//                           by hart id, hart 0 initialises and the others wait
+//                           for `started` (main.c), a PLIC context per hart
 // A knob's code sits next to the code it replaces, without adding or removing
 // lines above existing code: DWARF records line numbers and columns, and
 // `make check-prebuilt` compares prebuilt/ byte for byte.
@@ -83,4 +89,37 @@
 #else
 #define COW_LAST_SHARER_SHORTCUT 1
 #define COPYOUT_STALE_PA_VARIANT " [bug zoo: copyout-stale-pa]"
+#endif
+
+// Several harts (-DNCPU=N, N > 1). The hooks below sit in lines of the
+// one-hart kernel and expand to nothing (or to hart 0) there, so its code and
+// line numbers stay as they are; the code they call is at the ends of files.
+#if NCPU > 1
+#define CPU_INDEX cpuid()                        // proc.c: tp holds the hart id
+#define PLIC_HART cpuid()                        // memlayout.h: this hart's context
+#define OTHER_HARTS_ENTRY other_harts            // entry.S: a stack each, then start()
+#define OTHER_HARTS_JOIN() if (cpuid() != 0) otherhartmain();   // main.c
+#define START_OTHER_HARTS() start_other_harts();  // main.c: hart 0 is done initialising
+#define OTHER_HARTS_DO_NOT_COUNT() if (cpuid() != 0) { NEXT_TICK(); return; }   // trap.c
+#define KVMMAP_OTHER_HARTS_PLIC(kpt) kvmmap_other_harts_plic(kpt);   // vm.c
+#else
+#define CPU_INDEX 0
+#define PLIC_HART 0
+#define OTHER_HARTS_ENTRY park
+#define OTHER_HARTS_JOIN()
+#define START_OTHER_HARTS()
+#define OTHER_HARTS_DO_NOT_COUNT()
+#define KVMMAP_OTHER_HARTS_PLIC(kpt)
+#endif
+
+// The multi-hart bug zoo (kernel-smp-NAME.elf, NCPU=3): races between harts on
+// the refcounts. Each replaces kfree (kalloc.c) with the bug's own, at the end
+// of kalloc.c; the correct one is left in, under another name.
+//   -DBUG_REFCOUNT_UNLOCKED      kfree decrements the count without kmem.lock
+//   -DBUG_FREE_CHECK_THEN_ACT    kfree decrements in one locked section and
+//                                tests for zero in another
+#if defined(BUG_REFCOUNT_UNLOCKED) || defined(BUG_FREE_CHECK_THEN_ACT)
+#define KFREE kfree_as_it_should_be
+#else
+#define KFREE kfree
 #endif

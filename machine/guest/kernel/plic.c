@@ -22,3 +22,12 @@ int plic_claim(void) {
 void plic_complete(int irq) {
   W32(PLIC_SCLAIM) = irq;
 }
+
+#if NCPU > 1
+// Harts 1..: the same interrupts, to this hart's S-mode context. Whichever
+// hart claims an interrupt first handles it; the others claim 0.
+void plicinithart(void) {
+  W32(PLIC_SENABLE) = (1 << UART0_IRQ) | (1 << VIRTIO0_IRQ);
+  W32(PLIC_STHRESHOLD) = 0;
+}
+#endif

@@ -34,9 +34,9 @@ void procinit(void) {
   }
 }
 
-// Only hart 0 runs the kernel.
+// This hart's struct cpu. Call with interrupts off (a process can move harts).
 struct cpu *mycpu(void) {
-  return &cpus[0];
+  return &cpus[CPU_INDEX];
 }
 
 struct proc *myproc(void) {
@@ -365,3 +365,13 @@ int killed(struct proc *p) {
   release(&p->lock);
   return k;
 }
+
+#if NCPU > 1
+// The hart this runs on: start() keeps mhartid in tp. Call with interrupts
+// off, or the process may move to another hart before the value is used.
+int cpuid(void) {
+  uint64 id;
+  asm volatile("mv %0, tp" : "=r"(id));
+  return id;
+}
+#endif

@@ -6,7 +6,7 @@
 
 void main(void);
 
-__attribute__((aligned(16))) char stack0[4096];   // boot stack (entry.S)
+__attribute__((aligned(16))) char stack0[4096 * NCPU];   // boot stacks, one per hart (entry.S)
 
 void start(void) {
   csrw(mstatus, (csrr(mstatus) & ~MSTATUS_MPP_MASK) | MSTATUS_MPP_S);

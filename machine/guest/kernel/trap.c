@@ -21,7 +21,7 @@ void trapinithart(void) {
 }
 
 // Timer interrupt: count the tick and ask for the next one.
-static void clockintr(void) {
+static void clockintr(void) {  OTHER_HARTS_DO_NOT_COUNT()   // NCPU > 1: hart 0 counts, as in xv6
   ticks++;
   NEXT_TICK();   // Sstc: stimecmp = time + TICK_INTERVAL; CLINT: clear SSIP (riscv.h)
 }

@@ -27,7 +27,7 @@ void kvminit(void) {
   // The three PLIC pages used: priorities, hart 0 S-mode enables, its threshold/claim.
   kvmmap(kpt, PLIC, PLIC, PGSIZE, PTE_R | PTE_W);
   kvmmap(kpt, PGROUNDDOWN(PLIC_SENABLE), PGROUNDDOWN(PLIC_SENABLE), PGSIZE, PTE_R | PTE_W);
-  kvmmap(kpt, PGROUNDDOWN(PLIC_SCLAIM), PGROUNDDOWN(PLIC_SCLAIM), PGSIZE, PTE_R | PTE_W);
+  kvmmap(kpt, PGROUNDDOWN(PLIC_SCLAIM), PGROUNDDOWN(PLIC_SCLAIM), PGSIZE, PTE_R | PTE_W);  KVMMAP_OTHER_HARTS_PLIC(kpt)
   kvmmap(kpt, KERNBASE, KERNBASE, (uint64)etext - KERNBASE, PTE_R | PTE_X);
   kvmmap(kpt, (uint64)etext, (uint64)etext, PHYSTOP - (uint64)etext, PTE_R | PTE_W);
   kvmmap(kpt, TRAMPOLINE, (uint64)trampoline, PGSIZE, PTE_R | PTE_X);
@@ -226,3 +226,14 @@ int copyinstr(pagetable_t pagetable, char *dst, uint64 srcva, uint64 max) {
   }
   return -1;
 }
+
+#if NCPU > 1
+// kvminit() for harts 1..: their threshold/claim pages (hart 0's enable page
+// holds every hart's enables).
+void kvmmap_other_harts_plic(pagetable_t kpt) {
+  for (int hart = 1; hart < NCPU; hart++) {
+    uint64 va = PGROUNDDOWN(PLIC_SCLAIM_OF(hart));
+    kvmmap(kpt, va, va, PGSIZE, PTE_R | PTE_W);
+  }
+}
+#endif
