@@ -42,11 +42,13 @@ BUG_SITES: dict[str, tuple[str, str]] = {
 
 # The teaching kernel built for 3 harts (-DNCPU=3, as xv6's `make qemu` runs),
 # and its multi-hart bug zoo: refcount races between harts, which a run on one
-# hart never shows. Values as in BUG_ZOO.
+# hart never shows (tests/platform/test_harts_zoo.py makes them happen). The
+# value is the rule the race breaks, as the kernel's own panic shows it: a lost
+# update frees a frame still mapped; the check-then-act frees one twice.
 SMP_KERNEL = "teaching-smp"
 SMP_BUG_ZOO: dict[str, str] = {
-    "smp-refcount-unlocked": "frame-leak",
-    "smp-free-check-then-act": "maps-free-frame",
+    "smp-refcount-unlocked": "maps-free-frame",   # or frame-leak, when a decrement is lost
+    "smp-free-check-then-act": "double-free",
 }
 
 
