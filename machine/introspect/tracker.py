@@ -294,6 +294,9 @@ class Tracker:
             self.pending_alloc = (old & ~0xFFF, change)
             self.free_frames.discard(old & ~0xFFF)
             self.pushed.pop(old & ~0xFFF, None)
+            # allocated afresh (it was free, so not leaked), perhaps as a kernel page now
+            self.ever_user.discard(old & ~0xFFF)
+            self.unmapped_held.pop(old & ~0xFFF, None)
 
     def check_pending_alloc(self) -> None:
         pending = self.pending_alloc
