@@ -487,11 +487,14 @@ class Machine:
         return True
 
     def add_breakpoint(self, address: int) -> None:
-        """A breakpoint at a kernel address (the kernel maps itself 1:1)."""
-        self.hart.set_breakpoint(address)
+        """A breakpoint at a kernel address (the kernel maps itself 1:1), on
+        every hart: whichever reaches it stops the run."""
+        for hart in self.harts:
+            hart.set_breakpoint(address)
 
     def remove_breakpoint(self, address: int) -> None:
-        self.hart.clear_breakpoint(address)
+        for hart in self.harts:
+            hart.clear_breakpoint(address)
 
     def watch_physical_page(self, page_number: int) -> None:
         self.bus.watch_physical_page(page_number)

@@ -102,6 +102,22 @@ def test_the_smp_kernel_runs_processes_on_every_hart() -> None:
     assert "cowstress: all frames returned" in session.machine.console_text()
 
 
+def test_a_breakpoint_stops_whichever_hart_reaches_it() -> None:
+    machine = Machine(MachineConfig(kernel=bundled_kernel(SMP_KERNEL), disk=bundled_disk(),
+                                    harts=None, engine=ENGINE))
+    machine.run(max_instructions=50_000_000, until=lambda: machine.console_text().endswith("$ "))
+    machine.add_breakpoint(machine.symbol("cowfault"))
+    start = len(machine.console_text())
+    machine.feed_console(b"cowstress\n")
+    stopped_on = []
+    while not machine.console_text()[start:].endswith("$ ") and machine.icount < 100_000_000:
+        if machine.run(max_instructions=100_000_000 - machine.icount).reason == "breakpoint":
+            stopped_on.append(machine.hart.hartid)
+            assert machine.hart.pc == machine.symbol("cowfault")
+    assert "cowstress: all frames returned" in machine.console_text()
+    assert len(stopped_on) >= 48 and set(stopped_on) - {0}  # not only hart 0's faults
+
+
 def test_the_one_hart_kernel_still_runs_on_one_hart() -> None:
     session = Session(load_scenario(SCENARIOS / "forktree.yaml"))
     assert len(session.machine.harts) == 1
