@@ -229,7 +229,7 @@ def test_the_smp_kernel_runs_forktree_on_3_harts_alike_on_native_and_fast() -> N
         start = len(machine.console_text())
         machine.feed_console(b"forktree\n")
         machine.run(max_instructions=60_000_000,
-                    until=lambda m=machine: m.console_text()[start:].endswith("$ "))
+                    until=lambda m=machine, s=start: m.console_text()[s:].endswith("$ "))
         runs.append((events, machine.console_text(), [(h.icount, h.retired(), h.pc)
                                                       for h in machine.harts]))
     assert runs[0] == runs[1]
