@@ -46,17 +46,18 @@ def headless(scenario: Path, *options: str) -> str:
     return run.stdout
 
 
-def results(output: str) -> tuple[list[str], list[str], str]:
+def results(output: str) -> tuple[list[str], list[str], list[str], str]:
     """What must not depend on the harts: the console text, the faults (pid,
     address, pc, outcome; not their instruction numbers, order or the frame
-    a copy got, which follow the schedule) and the summary without its
-    instruction count."""
-    console = [line for line in output.splitlines()
-               if not line.startswith(("fault #", "summary:", "violation"))]
+    a copy got, which follow the schedule), the violations (not their
+    numbers or order) and the summary without its instruction count."""
+    lines = output.splitlines()
+    console = [line for line in lines if not line.startswith(("fault #", "summary:", "VIOLATION"))]
     faults = sorted(re.sub(r"frame 0x[0-9a-f]+", "frame", re.sub(r"#\d+ ", "", line))
-                    for line in output.splitlines() if line.startswith("fault #"))
-    summary = re.sub(r"instructions=\d+ ", "", output.splitlines()[-1])
-    return console, faults, summary
+                    for line in lines if line.startswith("fault #"))
+    violations = sorted(re.sub(r"#\d+ ", "", line) for line in lines if line.startswith("VIOLATION"))
+    summary = re.sub(r"instructions=\d+ ", "", lines[-1])
+    return console, faults, violations, summary
 
 
 def test_the_race_free_scenarios_are_those_on_the_teaching_kernel() -> None:
@@ -73,6 +74,23 @@ def test_a_race_free_scenario_gives_the_same_results_on_1_and_3_harts(
     assert results(three) == results(one)
     # Not the same run twice: on 3 harts time is shared out differently.
     assert re.search(r"instructions=\d+", three)[0] != re.search(r"instructions=\d+", one)[0]
+
+
+@pytest.mark.skipif(shutil.which("riscv64-unknown-elf-gcc") is None,
+                    reason="riscv64-unknown-elf-gcc not installed")
+def test_a_bug_zoo_scenario_finds_the_same_on_the_smp_build_of_its_kernel(tmp_path: Path) -> None:
+    # The double-free kernel built for 3 harts (-DNCPU=3 -DBUG_DOUBLE_FREE): the bug
+    # is no race, so 1 and 3 harts see the same violations.
+    subprocess.run(["make", "-s", "-C", str(REPO / "machine" / "guest"), "variant",
+                    f"O={tmp_path}", "NAME=smp-double-free",
+                    "CFLAGS_EXTRA=-DNCPU=3 -DBUG_DOUBLE_FREE"], check=True, capture_output=True)
+    text = (SCENARIOS / "bug-double-free.yaml").read_text()
+    path = tmp_path / "bug-double-free.yaml"
+    path.write_text(re.sub(r"^kernel: double-free$", f"kernel: {tmp_path}/kernel-smp-double-free.elf"
+                           f"\ndisk: {bundled_disk()}", text, flags=re.MULTILINE))
+    one, three = headless(path, "--harts", "1"), headless(path, "--harts", "3")
+    assert results(three) == results(one)
+    assert "maps-free-frame" in one.splitlines()[-1]
 
 
 def test_without_harts_the_smp_kernel_runs_on_the_3_it_was_built_for(tmp_path: Path) -> None:
