@@ -148,7 +148,7 @@ def main() -> None:
                     boot_seconds(engine, 3, kernel)
                 print(f"boot to $, {kernel or 'teaching'} kernel, {engine}: 1 hart {one:.3f} s "
                       f"({n1:,} ticks), 3 harts {three:.3f} s ({n3:,} ticks): {three / one:.2f}x "
-                      "(CPU seconds, best of 2)")
+                      "(CPU seconds, best of 5)")
         (one, n1, _), (three, n3, retired) = smp_cowstress_seconds(1), smp_cowstress_seconds(3)
         print(f"cowstress headless, teaching-smp kernel, native: 1 hart {one:.2f} s ({n1:,} "
               f"ticks), 3 harts {three:.2f} s ({n3:,} ticks; retired per hart "

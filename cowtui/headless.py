@@ -118,7 +118,8 @@ class TextTrace:
         events.subscribe(Violation, self._violation)
         self.echo_console = echo_console
         self.mid_line = False  # the echoed console has started a line it has not ended
-        if (line := schedule_line(session.scenario, session.machine)) is not None:  # several harts: replayable
+        line = schedule_line(session.scenario, session.machine)  # several harts: replayable
+        if line is not None:
             self._write(line + "\n")
         if echo_console:
             events.subscribe(ConsoleOutput, self._console)

@@ -19,8 +19,8 @@ def fault_line(fault: PageFault, resolved: FaultResolved | None,
     outcome = "unresolved" if resolved is None else resolved.outcome
     if resolved is not None and resolved.new_frame is not None:
         outcome += f" -> frame {resolved.new_frame:#x}"
-    return (f"fault #{fault.icount}{hart_tag(fault, several_harts)} pid {fault.pid} {fault.name} {cause_name(fault.scause)} "
-            f"va {fault.stval:#x} pc {fault.sepc:#x}: {outcome}")
+    return (f"fault #{fault.icount}{hart_tag(fault, several_harts)} pid {fault.pid} {fault.name} "
+            f"{cause_name(fault.scause)} va {fault.stval:#x} pc {fault.sepc:#x}: {outcome}")
 
 
 def violation_line(v: Violation, several_harts: bool = False) -> str:

@@ -229,9 +229,12 @@ class ViewStateBuilder:
         """The CPU pane's state: of hart ``hart`` (only while paused), else of
         the running hart."""
         m = self.machine
-        runs = hart is None or m.harts[hart] is m.hart
-        with m.hart_in_view(hart):
-            return self._cpu(runs)
+        if hart is None:
+            return self._cpu(True)
+        with self.session.lock:  # never while a gdb client runs the machine
+            runs = m.harts[hart] is m.hart
+            with m.hart_in_view(hart):
+                return self._cpu(runs)
 
     def _cpu(self, runs: bool) -> CpuState:
         m = self.machine

@@ -190,11 +190,20 @@ class Hart:
     def pages_stored_elsewhere(self, pages: set[int]) -> None:
         """Other harts stored into these physical pages: drop the code
         decoded there, and the translations if one of them is a page table."""
+        memory = self.memory
+        for page in pages & memory.code_pages.keys():
+            memory.invalidate_code(page)
+        if not pages.isdisjoint(memory.table_pages_seen):
+            memory.flush()
         native = getattr(self, "native", None)
-        for page in pages:
-            self.memory.ram_changed(page << 12, 4096)
-            if native is not None:
-                native.core.ram_changed(page << 12, 4096)
+        if native is not None:  # in runs of pages: kinit alone stores into every frame
+            ordered = sorted(pages)
+            first = previous = ordered[0]
+            for page in ordered[1:] + [None]:
+                if page != previous + 1:
+                    native.core.ram_changed(first << 12, (previous - first + 1) << 12)
+                    first = page
+                previous = page
 
     def memory_replaced(self) -> None:
         """RAM and the translation state were replaced wholesale (a snapshot

@@ -527,7 +527,7 @@ class Machine:
 
     def add_breakpoint(self, address: int) -> None:
         """A breakpoint at a kernel address (the kernel maps itself 1:1), on
-        every hart: whichever gets there stops."""
+        every hart: whichever reaches it stops the run."""
         for hart in self.harts:
             hart.set_breakpoint(address)
 

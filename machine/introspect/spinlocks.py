@@ -48,6 +48,7 @@ class Spinlocks:
         assert cpus is not None and element is not None and cpus.address is not None
         self._locked, self._holder = locked.offset, holder.offset
         self._locked_size = locked.type.byte_size or 4
+        self._free = bytes(self._locked_size)  # what `locked` holds while nobody does
         self._cpus, self._cpu_size = cpus.address, element.byte_size
         for name, var in kernel.global_variables():
             if var.address is None:
@@ -71,11 +72,10 @@ class Spinlocks:
             return frozenset()
         ram = self.machine.bus.ram
         mine = self._cpus + hart * self._cpu_size
-        size = self._locked_size
-        held = [address for address, locked, holder in self._offsets
-                if int.from_bytes(ram[locked:locked + size], "little")
-                and int.from_bytes(ram[holder:holder + 8], "little") == mine]
-        return frozenset(held)
+        size, free = self._locked_size, self._free
+        return frozenset(address for address, locked, holder in self._offsets
+                         if ram[locked:locked + size] != free
+                         and int.from_bytes(ram[holder:holder + 8], "little") == mine)
 
     def describe(self, locks: frozenset[int]) -> str:
         """``{kmem.lock}``, or ``no spinlock``."""

@@ -99,6 +99,10 @@ class Tracker:
         self.cow_bit_seen = False
         # A frame just taken off the free list, until its refcount is set.
         self.pending_alloc: tuple[int, Change] | None = None
+        # Frames kalloc popped that no PTE has mapped since: PTEs still naming
+        # them are stale (xv6's uvmunmap frees before it clears the PTE, and on
+        # several harts another hart may reuse the frame in between).
+        self.reallocated: set[int] = set()
         self._freelist = view.freelist_address
         if self._freelist is not None:
             machine.watch_physical_range(self._freelist, self._freelist + 8)
@@ -342,6 +346,10 @@ class Tracker:
             self.free_frames.discard(old & ~0xFFF)
             self.pushed.pop(old & ~0xFFF, None)
             self.freed.popped(old & ~0xFFF, change, self._watched_otherwise)
+            # allocated afresh (it was free, so not leaked), perhaps as a kernel page now
+            self.ever_user.discard(old & ~0xFFF)
+            self.unmapped_held.pop(old & ~0xFFF, None)
+            self.reallocated.add(old & ~0xFFF)
 
     def _watched_otherwise(self, frame: int) -> bool:
         """Whether a rule other than free-frame-written needs the frame's page watched."""
@@ -429,6 +437,7 @@ class Tracker:
                 if is_leaf(new):
                     self.frame_changes["mapped"][pte_frame(new)] = change
                     self.touched_in[pte_frame(new)] = self._in_kernel_now
+                    self.reallocated.discard(pte_frame(new))
                 if is_leaf(old) and (not is_leaf(new) or pte_frame(old) != pte_frame(new)):
                     self.frame_changes["unmapped"][pte_frame(old)] = change
                     self.touched_in[pte_frame(old)] = self._in_kernel_now
@@ -514,8 +523,8 @@ class Tracker:
         if event.by_dma:
             return False
         users = self._mappings_of(page)
-        if not users or self.view.refcount(page) == 0:
-            return False  # a frame being freed: kfree links it into the free list
+        if not users or self.view.refcount(page) == 0 or self._mappers_unmapping(page, users):
+            return False  # a frame being freed (kfree links it in), or reused: stale PTEs
         self.machine.sync_state()  # the privilege at the store
         if self.machine.privilege == USER:
             return False
@@ -530,6 +539,19 @@ class Tracker:
                   f"at {change.where()}",
                   (page,), tuple((p, v) for p, v, _ in users), (page,), change)
         return True
+
+    def _mappers_unmapping(self, page: int, users: list) -> bool:
+        """The frame was freed and allocated again since its PTEs were made,
+        and each process still mapping it is being torn down (a zombie being
+        reaped, or in the kernel on another hart): xv6 frees a frame before it
+        clears the PTE, so on several harts the frame may be reused meanwhile."""
+        if page not in self.reallocated:
+            return False
+        states = {p.pid: p.state for p in self.view.processes()}
+        elsewhere = {p.pid for h in self.machine.harts if h is not self.machine.hart
+                     and (p := self.view.running_process(h.hartid)) is not None}
+        return all(states.get(pid) in (None, "ZOMBIE") or pid in elsewhere
+                   for pid, _, _ in users)
 
     # --- traps and returns ---------------------------------------------------
     def _on_trap(self, event: TrapTaken) -> None:

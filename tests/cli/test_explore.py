@@ -133,3 +133,18 @@ def test_not_found_is_not_safe_when_the_lockset_rule_saw_a_race(
                              "explore: but refcount-race was reported in 1 of them: run one "
                              "headless to see the two stores\n")
     assert result.returncode == 1
+
+
+def test_explore_finds_the_free_check_then_act_race_with_cowrace() -> None:
+    """The zoo's second multi-hart bug (kfree tests for the last reference in
+    a second locked section) under cowrace, the zoo's workload where harts
+    drop references to one frame at once: a real violation within 50."""
+    scenario = Path(__file__).parents[1] / "platform" / "data" / "smp-free-check-then-act.yaml"
+    if not scenario.exists():
+        pytest.skip("the multi-hart bug zoo's scenarios are not here")
+    result = run_cowtui("--headless", "--explore", "50", str(scenario), timeout=1200)
+    assert result.returncode == 1, result.stderr
+    found = re.search(r"found in schedule (\d+) of 50: pct=\d+ breaks (.+)",
+                      result.stdout.splitlines()[-2])
+    assert found and int(found.group(1)) <= 50
+    assert set(found.group(2).split(", ")) & {"double-free", "maps-free-frame"}, found.group(2)

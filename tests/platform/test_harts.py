@@ -194,8 +194,8 @@ def test_a_wrong_number_of_harts_is_refused(tmp_path: Path) -> None:
 EVENTS = (TrapTaken, TrapReturn, SatpWritten, MemoryWrite, ConsoleOutput)
 
 
-def boot(harts: int, engine: str) -> tuple[Machine, list]:
-    kernel = default_kernel_path()
+def boot(harts: int, engine: str, kernel: Path | None = None) -> tuple[Machine, list]:
+    kernel = kernel or default_kernel_path()
     machine = Machine(MachineConfig(kernel=kernel, disk=kernel.parent / "fs.img",
                                     harts=harts, engine=engine))
     events: list = []
@@ -218,6 +218,23 @@ def test_the_teaching_kernel_boots_to_the_shell_on_3_harts_alike_on_native_and_f
     # The other harts are parked in WFI: they sleep and cost nothing.
     assert all(h.idle_forever for h in native.harts[1:])
     assert all(h.retired() < 10 for h in native.harts[1:])
+
+
+@pytest.mark.skipif(NativeEngine is None, reason="the native core is not built")
+def test_the_smp_kernel_runs_forktree_on_3_harts_alike_on_native_and_fast() -> None:
+    """Every hart busy, storing into pages the others run code from."""
+    runs = []
+    for engine in ("native", "fast"):
+        machine, events = boot(3, engine, default_kernel_path().parent / "kernel-smp.elf")
+        start = len(machine.console_text())
+        machine.feed_console(b"forktree\n")
+        machine.run(max_instructions=60_000_000,
+                    until=lambda m=machine, s=start: m.console_text()[s:].endswith("$ "))
+        runs.append((events, machine.console_text(), [(h.icount, h.retired(), h.pc)
+                                                      for h in machine.harts]))
+    assert runs[0] == runs[1]
+    assert runs[0][1].endswith("$ ")
+    assert all(retired > 100_000 for _, retired, _ in runs[0][2])  # every hart worked
 
 
 def test_a_snapshot_holds_every_hart_and_the_schedule(tmp_path: Path) -> None:

@@ -46,18 +46,21 @@ def headless(scenario: Path, *options: str) -> str:
     return run.stdout
 
 
-def results(output: str) -> tuple[list[str], list[str], str]:
+def results(output: str) -> tuple[list[str], list[str], list[str], str]:
     """What must not depend on the harts: the console text, the faults (pid,
     address, pc, outcome; not their instruction numbers, order or the frame
-    a copy got, which follow the schedule) and the summary without its
-    instruction count."""
-    console = [line for line in output.splitlines()
-               if not line.startswith(("fault #", "summary:", "violation", "schedule:"))]
+    a copy got, which follow the schedule), the violations (not their
+    numbers, harts or order) and the summary without its instruction count."""
+    lines = output.splitlines()
+    console = [line for line in lines
+               if not line.startswith(("fault #", "summary:", "VIOLATION", "schedule:"))]
     faults = sorted(re.sub(r"frame 0x[0-9a-f]+", "frame",
                            re.sub(r"#\d+ (hart \d+ )?", "", line))   # a line's hart follows
-                    for line in output.splitlines() if line.startswith("fault #"))
-    summary = re.sub(r"instructions=\d+ ", "", output.splitlines()[-1])
-    return console, faults, summary
+                    for line in lines if line.startswith("fault #"))
+    violations = sorted(re.sub(r"#\d+ (hart \d+ )?", "", line)
+                        for line in lines if line.startswith("VIOLATION"))
+    summary = re.sub(r"instructions=\d+ ", "", lines[-1])
+    return console, faults, violations, summary
 
 
 def test_on_3_harts_the_trace_names_its_schedule_and_each_line_its_hart(tmp_path: Path) -> None:
@@ -85,6 +88,23 @@ def test_a_race_free_scenario_gives_the_same_results_on_1_and_3_harts(
     assert re.search(r"instructions=\d+", three)[0] != re.search(r"instructions=\d+", one)[0]
 
 
+@pytest.mark.skipif(shutil.which("riscv64-unknown-elf-gcc") is None,
+                    reason="riscv64-unknown-elf-gcc not installed")
+def test_a_bug_zoo_scenario_finds_the_same_on_the_smp_build_of_its_kernel(tmp_path: Path) -> None:
+    # The double-free kernel built for 3 harts (-DNCPU=3 -DBUG_DOUBLE_FREE): the bug
+    # is no race, so 1 and 3 harts see the same violations.
+    subprocess.run(["make", "-s", "-C", str(REPO / "machine" / "guest"), "variant",
+                    f"O={tmp_path}", "NAME=smp-double-free",
+                    "CFLAGS_EXTRA=-DNCPU=3 -DBUG_DOUBLE_FREE"], check=True, capture_output=True)
+    text = (SCENARIOS / "bug-double-free.yaml").read_text()
+    path = tmp_path / "bug-double-free.yaml"
+    path.write_text(re.sub(r"^kernel: double-free$", f"kernel: {tmp_path}/kernel-smp-double-free.elf"
+                           f"\ndisk: {bundled_disk()}", text, flags=re.MULTILINE))
+    one, three = headless(path, "--harts", "1"), headless(path, "--harts", "3")
+    assert results(three) == results(one)
+    assert "maps-free-frame" in one.splitlines()[-1]
+
+
 def test_without_harts_the_smp_kernel_runs_on_the_3_it_was_built_for(tmp_path: Path) -> None:
     path = on_the_smp_kernel("forktree", tmp_path)
     assert headless(path) == headless(path, "--harts", "3") != headless(path, "--harts", "1")
@@ -110,6 +130,22 @@ def test_the_smp_kernel_runs_processes_on_every_hart() -> None:
     assert session.run_to_end() == "stop"
     assert seen == {0, 1, 2}
     assert "cowstress: all frames returned" in session.machine.console_text()
+
+
+def test_a_breakpoint_stops_whichever_hart_reaches_it() -> None:
+    machine = Machine(MachineConfig(kernel=bundled_kernel(SMP_KERNEL), disk=bundled_disk(),
+                                    harts=None, engine=ENGINE))
+    machine.run(max_instructions=50_000_000, until=lambda: machine.console_text().endswith("$ "))
+    machine.add_breakpoint(machine.symbol("cowfault"))
+    start = len(machine.console_text())
+    machine.feed_console(b"cowstress\n")
+    stopped_on = []
+    while not machine.console_text()[start:].endswith("$ ") and machine.icount < 100_000_000:
+        if machine.run(max_instructions=100_000_000 - machine.icount).reason == "breakpoint":
+            stopped_on.append(machine.hart.hartid)
+            assert machine.hart.pc == machine.symbol("cowfault")
+    assert "cowstress: all frames returned" in machine.console_text()
+    assert len(stopped_on) >= 48 and set(stopped_on) - {0}  # not only hart 0's faults
 
 
 def test_the_one_hart_kernel_still_runs_on_one_hart() -> None:

@@ -69,3 +69,28 @@ def test_one_hart_has_no_lockset_rule(tmp_path: Path, guests: dict) -> None:
     session = session_for(tmp_path, guests[True], "fast", harts=1)
     assert session.race_tools is None
     assert races(session) == []
+
+
+def test_the_spinlocks_a_hart_holds_are_read_from_struct_spinlock() -> None:
+    """Every struct spinlock in the SMP kernel's globals, by name; a lock is
+    held by hart h when locked is set and cpu is &cpus[h]."""
+    from machine.guest import SMP_KERNEL, bundled_disk, bundled_kernel
+    from machine.introspect.spinlocks import Spinlocks
+    from machine.machine import Machine, MachineConfig
+
+    machine = Machine(MachineConfig(kernel=bundled_kernel(SMP_KERNEL), disk=bundled_disk(),
+                                    harts=3, engine="fast"))
+    locks = Spinlocks(machine)
+    names = {name: address for address, name in locks.locks}
+    assert {"kmem.lock", "proc[0].lock", "proc[1].lock"} <= set(names)
+    kernel = machine.kernel
+    lock = kernel.struct_type("spinlock")
+    cpu = kernel.variable("cpus")
+    kmem = names["kmem.lock"]
+    assert all(not locks.held_by(h) for h in range(3))   # at reset nobody holds anything
+    second_cpu = cpu.address + cpu.type.element.byte_size
+    machine.write_physical(kmem + lock.member("locked").offset, (1).to_bytes(4, "little"))
+    machine.write_physical(kmem + lock.member("cpu").offset, second_cpu.to_bytes(8, "little"))
+    assert locks.held_by(1) == {kmem} and not locks.held_by(0) and not locks.held_by(2)
+    assert locks.describe(locks.held_by(1)) == "{kmem.lock}"
+    assert locks.describe(frozenset()) == "no spinlock"
