@@ -140,7 +140,7 @@ def measure_moves(session: Session, travel: TimeTravel, samples: int) -> dict:
 def account(travel: TimeTravel) -> dict:
     points = travel.checkpoints.points
     states = sum(len(pickle.dumps(p.state, protocol=4)) for p in points)   # the machine's part
-    observers = sum(len(p.extra["observers"]) for p in points)            # frozen, compressed
+    observers = sum(len(p.extra["observers"]) for p in points if p.extra)  # frozen, compressed
     return {"checkpoints": len(points),
             "shadow_mib": len(travel.checkpoints._shadow) / MIB,
             "kept_mib": (travel.checkpoints.memory_bytes() - len(travel.checkpoints._shadow))

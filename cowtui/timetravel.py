@@ -54,6 +54,7 @@ class Arrival:
 StopFinder = Callable[[int], tuple[RunResult, list[int]]]
 Progress = Callable[[int, int], None]
 REVERSE_SLICE = 500_000   # instructions between two looks at interrupted() in a search back
+OBSERVER_BUDGET = 64 * 1024   # bytes of frozen observers' state per checkpoint, on average
 
 
 def _never() -> bool:
@@ -75,9 +76,13 @@ def _trim(log: list, icount: int) -> None:
 class TimeTravel:
     def __init__(self, session: Session, history: PteHistory | None = None,
                  every: int = DEFAULT_EVERY, observers: Iterable[object] = (),
-                 pinned: Iterable[object] = ()) -> None:
+                 pinned: Iterable[object] = (),
+                 observer_budget: int = OBSERVER_BUDGET) -> None:
         """``observers``: more objects whose state follows time (the app's
-        runner); ``pinned``: objects they refer to that are no state."""
+        runner); ``pinned``: objects they refer to that are no state;
+        ``observer_budget``: bytes of their frozen state kept per checkpoint,
+        on average."""
+        self.observer_budget = observer_budget
         self.session = session
         self.machine = session.machine
         self.history = history
@@ -128,7 +133,25 @@ class TimeTravel:
                 "partial_watches": {p: list(r) for p, r in bus.partial_watches.items()}}
 
     def _attach(self, point) -> None:
+        """The observers' state, kept with this checkpoint while what is kept
+        stays within the budget (a big kernel's tracker state, ~0.5 MiB frozen
+        on xv6's cowtest, is then kept at every few checkpoints only; a move
+        replays from the nearest checkpoint that has it)."""
+        points = self.checkpoints.points
+        kept = [p for p in points[:-1] if p.extra is not None]
+        frozen = sum(len(p.extra["observers"]) for p in kept)
+        if kept and frozen + len(kept[-1].extra["observers"]) > \
+                self.observer_budget * len(points):
+            return
         point.extra = self._capture_observers()
+
+    def _observed_at_or_before(self, icount: int) -> int:
+        """The latest checkpoint at or before ``icount`` that has the observers' state."""
+        points = self.checkpoints.points
+        index = self.checkpoints.index_at_or_before(icount)
+        while points[index].extra is None:   # the first checkpoint always has it
+            index -= 1
+        return index
 
     def _restore_observers(self, saved: dict[str, Any], icount: int) -> None:
         for owner, fields in zip(self._observers, thaw(saved["observers"], self._pinned),
@@ -173,7 +196,7 @@ class TimeTravel:
             raise TimeTravelError(f"#{target:,} is before the first checkpoint "
                                   f"(#{self.checkpoints.points[0].icount:,})")
         if target < self.machine.icount:
-            index = self.checkpoints.index_at_or_before(target)
+            index = self._observed_at_or_before(target)
             point = self.checkpoints.points[index]
             self.checkpoints.restore(index)
             self._restore_observers(point.extra, point.icount)
@@ -268,7 +291,7 @@ class TimeTravel:
         move ends at the history's first instruction (Arrival.exhausted)."""
         now = self.machine.icount
         points = self.checkpoints.points
-        end, index = now, self.checkpoints.index_at_or_before(now - 1)
+        end, index = now, self._observed_at_or_before(now - 1)
         while index >= 0 and end > points[0].icount:
             found = self._stops_between(index, end, find, interrupted)
             if found is None:
@@ -279,7 +302,8 @@ class TimeTravel:
                 self.go_to(found[-1])
                 return Arrival(found[-1], f"back at the {what} at #{found[-1]:,}: "
                                + self.where(self.machine.pc))
-            end, index = points[index].icount, index - 1
+            end = points[index].icount
+            index = self._observed_at_or_before(end - 1) if index else -1
             if progress is not None:
                 progress(end, now)
         first = points[0].icount

@@ -182,3 +182,20 @@ def test_back_at_the_first_checkpoint_time_travel_goes_on(finished) -> None:
     assert session.timetravel is travel   # the first checkpoint was taken with it in place
     travel.go_to(1_000)
     assert travel.step_back().icount == 999
+
+
+def test_checkpoints_without_the_observers_state_replay_from_one_that_has_it() -> None:
+    """A budget so small that only the first checkpoint keeps the observers'
+    state (as a big kernel's tracker thins them): every move replays from
+    there, and the moments are the same."""
+    session, history = new_session()
+    travel = TimeTravel(session, history, every=EVERY, observer_budget=1)
+    assert session.run_to_end() == "stop"
+    points = travel.checkpoints.points
+    assert len(points) > 3 and points[0].extra is not None
+    assert all(p.extra is None for p in points[1:])
+    fault = [e for e in session.trace if isinstance(e, PageFault)][-1]
+    assert travel.back_to("fault").icount == fault.icount + 1
+    assert_same_moment((session, history), straight_to(fault.icount + 1))
+    travel.step_back()
+    assert_same_moment((session, history), straight_to(fault.icount))
