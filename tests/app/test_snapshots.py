@@ -7,8 +7,20 @@ Update after an intended change: pytest tests/app --snapshot-update"""
 from __future__ import annotations
 
 import pytest
+from textual.widgets import DataTable
 
 from .conftest import SIZE, finish_run, make_app
+
+
+async def settle_tables(pilot, tries: int = 100) -> None:
+    """Wait until every table has measured its columns. A DataTable does that
+    when its message queue is idle, which under load can come after the
+    screenshot (CI saw the faults table's columns cut to their headers)."""
+    for _ in range(tries):
+        if not any(t._require_update_dimensions or t._updated_cells   # Textual's own flags
+                   for t in pilot.app.query(DataTable)):
+            return
+        await pilot.pause(0.05)
 
 
 def test_main_screen_at_the_first_cow_fault(snap_compare):
@@ -29,6 +41,7 @@ def test_main_screen_at_each_terminal_size(snap_compare, size):
         await finish_run(pilot)
         await pilot.press("3")
         await pilot.pause()
+        await settle_tables(pilot)
 
     assert snap_compare(make_app(), terminal_size=size, run_before=run_before)
 
@@ -47,6 +60,7 @@ def test_pte_inspector_on_a_shared_page(snap_compare):
         # reached them: fill them again now that it has.
         pilot.app.apply(pilot.app.view_state)
         await pilot.pause()
+        await settle_tables(pilot)
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
 
