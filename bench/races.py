@@ -18,6 +18,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.dirname(__file__))
+
+from engines import cpu_time  # noqa: E402
 
 from cowtui.explore import explore  # noqa: E402
 from cowtui.scenario import load_scenario  # noqa: E402
@@ -33,15 +36,6 @@ def scenario(directory: Path, kernel: str, program: str):
     return load_scenario(path)
 
 
-def seconds(work, repeat: int = 2) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.process_time()
-        work()
-        best = min(best, time.process_time() - start)
-    return best
-
-
 def run(s, lockset: bool = True) -> None:
     session = Session(s)
     rule = session.race_tools[0] if session.race_tools else None
@@ -55,10 +49,10 @@ def main() -> None:
         directory = Path(tmp)
         for program in ("forktree", "cowstress"):
             s = scenario(directory, "teaching-smp", program)
-            without = seconds(lambda s=s: run(s, lockset=False))
-            with_rule = seconds(lambda s=s: run(s))
-            pct = seconds(lambda s=s: run(dataclasses.replace(s, schedule_kind="pct",
-                                                              schedule_seed=1)))
+            without = cpu_time(lambda s=s: run(s, lockset=False), repeat=2)
+            with_rule = cpu_time(lambda s=s: run(s), repeat=2)
+            pct = cpu_time(lambda s=s: run(dataclasses.replace(s, schedule_kind="pct",
+                                                              schedule_seed=1)), repeat=2)
             print(f"{program} on 3 harts: {without:.2f} s without the lockset rule, "
                   f"{with_rule:.2f} s with it ({with_rule / without:.2f}x), "
                   f"{pct:.2f} s on pct=1")
