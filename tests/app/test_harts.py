@@ -14,15 +14,20 @@ from tests.support.mini_elf import make_elf
 from .conftest import APP_TEST_ENGINE, SIZE
 
 
-async def test_the_cpu_pane_follows_the_hart_that_runs(tmp_path: Path) -> None:
+def counting_harts_app(tmp_path: Path, harts: int) -> CowtuiApp:
+    """The app on ``harts`` harts, each counting in a0 in a loop."""
     (tmp_path / "loop.elf").write_bytes(
         make_elf(assemble("loop: addi a0, a0, 1\nj loop", 0x80000000)))
-    path = tmp_path / "two.yaml"
-    path.write_text("name: two-harts\nkernel: loop.elf\nharts: 2\n"
+    path = tmp_path / "harts.yaml"
+    path.write_text(f"name: {harts}-harts\nkernel: loop.elf\nharts: {harts}\n"
                     "stop: {instructions: 1000000000000}\n")
     scenario = load_scenario(path)
     scenario.engine = APP_TEST_ENGINE
-    app = CowtuiApp(Session(scenario), stable=True)
+    return CowtuiApp(Session(scenario), stable=True)
+
+
+async def test_the_cpu_pane_follows_the_hart_that_runs(tmp_path: Path) -> None:
+    app = counting_harts_app(tmp_path, 2)
     scheduler = app.session.machine.scheduler
     scheduler.quantum = scheduler.slice_left = 2   # a switch every other instruction
     async with app.run_test(size=SIZE) as pilot:
@@ -44,14 +49,7 @@ async def test_h_picks_the_hart_that_s_steps_and_the_status_bar_names_the_runnin
     back round to hart 0."""
     from cowtui.widgets.status_bar import StatusBar
 
-    (tmp_path / "loop.elf").write_bytes(
-        make_elf(assemble("loop: addi a0, a0, 1\nj loop", 0x80000000)))
-    path = tmp_path / "three.yaml"
-    path.write_text("name: three-harts\nkernel: loop.elf\nharts: 3\n"
-                    "stop: {instructions: 1000000000000}\n")
-    scenario = load_scenario(path)
-    scenario.engine = APP_TEST_ENGINE
-    app = CowtuiApp(Session(scenario), stable=True)
+    app = counting_harts_app(tmp_path, 3)
     harts = app.session.machine.harts
     async with app.run_test(size=SIZE) as pilot:
         cpu, status = app.query_one(CpuView), app.query_one(StatusBar)
