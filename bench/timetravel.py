@@ -1,7 +1,7 @@
 """Time travel's costs on a long run of the teaching kernel.
 
   python bench/timetravel.py [--instructions 1000000000] [--every 2000000]
-                             [--engine native] [--samples 11]
+                             [--engine native] [--samples 11] [--scenario S]
 
 The guest runs `cowstress` again and again (a console script that types it at
 every prompt: forks, COW faults and frees all the way) up to --instructions,
@@ -17,6 +17,8 @@ with the tracker and every invariant live, as the app runs it. Printed:
     states) per G-instructions, and that extrapolated to 5.5 G instructions
     (xv6's cowtest: no student kernel ships here, so this is the teaching
     kernel's rate, not a measurement of cowtest).
+With --scenario (e.g. a student kernel's cowtest stopped at 1.5 G
+instructions) that scenario runs instead of the teaching kernel's.
 """
 
 from __future__ import annotations
@@ -140,7 +142,7 @@ def measure_moves(session: Session, travel: TimeTravel, samples: int) -> dict:
 def account(travel: TimeTravel) -> dict:
     points = travel.checkpoints.points
     states = sum(len(pickle.dumps(p.state, protocol=4)) for p in points)   # the machine's part
-    observers = sum(len(p.extra["observers"]) for p in points if p.extra)  # frozen, compressed
+    observers = sum(p.extra["observers"].nbytes for p in points if p.extra)  # frozen, compressed
     return {"checkpoints": len(points),
             "shadow_mib": len(travel.checkpoints._shadow) / MIB,
             "kept_mib": (travel.checkpoints.memory_bytes() - len(travel.checkpoints._shadow))
@@ -164,13 +166,15 @@ def main() -> None:
     parser.add_argument("--engine", default="native")
     parser.add_argument("--samples", type=int, default=11)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--scenario", help=argparse.SUPPRESS)
+    parser.add_argument("--scenario", help="run this scenario instead (a student's cowtest: "
+                        "its stop: instructions is the run's length)")
     args = parser.parse_args()
     if args.child:
         child(args)
         return
     with tempfile.TemporaryDirectory() as directory:
-        scenario = scenario_file(Path(directory), args.instructions)
+        scenario = Path(args.scenario) if args.scenario else \
+            scenario_file(Path(directory), args.instructions)
         plain = run_child(args, scenario, 0)
         timed = run_child(args, scenario, args.every)
     g = timed["instructions"] / 1e9

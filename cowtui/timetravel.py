@@ -115,7 +115,7 @@ class TimeTravel:
         self.replaying = False
         session.timetravel = self   # before the first capture: restoring it keeps this
         self.checkpoints = Checkpoints(m, every)
-        self.checkpoints.points[0].extra = self._capture_observers()
+        self.checkpoints.points[0].extra = self._capture_observers(None)
         self.checkpoints.on_capture = self._attach
 
     # --- what follows time besides the machine ------------------------------------
@@ -123,27 +123,34 @@ class TimeTravel:
         if event.from_privilege != event.to_privilege:
             self._switches.append(event.icount)
 
-    def _capture_observers(self) -> dict[str, Any]:
+    def _capture_observers(self, previous: dict[str, Any] | None) -> dict[str, Any]:
+        """What the observers know now; ``previous``: the last capture kept
+        (the journaled containers are kept as changes since it)."""
         logs = {(id(owner), name) for owner, name in self._logs} | self._skipped
         states = [{name: value for name, value in vars(owner).items()
                    if (id(owner), name) not in logs} for owner in self._observers]
         bus = self.machine.bus
-        return {"observers": freeze(states, self._pinned),
-                "watched_pages": set(bus.watched_pages),
+        frozen = freeze(states, self._pinned, previous["observers"] if previous else None)
+        # 8 bytes a page (thousands are watched on xv6), shared while unchanged
+        watched = array("Q", sorted(bus.watched_pages))
+        if previous is not None and previous["watched_pages"] == watched:
+            watched = previous["watched_pages"]
+        return {"observers": frozen,
+                # what the checkpoints up to this one keep of the observers
+                "kept_bytes": frozen.nbytes + (previous["kept_bytes"] if previous else 0),
+                "watched_pages": watched,
                 "partial_watches": {p: list(r) for p, r in bus.partial_watches.items()}}
 
     def _attach(self, point) -> None:
         """The observers' state, kept with this checkpoint while what is kept
-        stays within the budget (a big kernel's tracker state, ~0.5 MiB frozen
-        on xv6's cowtest, is then kept at every few checkpoints only; a move
-        replays from the nearest checkpoint that has it)."""
+        stays within the budget (when it grows faster, it is kept at every
+        few checkpoints only; a move replays from the nearest checkpoint
+        that has it)."""
         points = self.checkpoints.points
-        kept = [p for p in points[:-1] if p.extra is not None]
-        frozen = sum(len(p.extra["observers"]) for p in kept)
-        if kept and frozen + len(kept[-1].extra["observers"]) > \
-                self.observer_budget * len(points):
+        last = points[self._observed_at_or_before(points[-2].icount)].extra
+        if last["kept_bytes"] + last["observers"].nbytes > self.observer_budget * len(points):
             return
-        point.extra = self._capture_observers()
+        point.extra = self._capture_observers(last)
 
     def _observed_at_or_before(self, icount: int) -> int:
         """The latest checkpoint at or before ``icount`` that has the observers' state."""

@@ -28,6 +28,7 @@ Functions the compiler inlined at a pc are frames of their own, as in gdb
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -50,7 +51,7 @@ class _Machine(Protocol):  # what unwinding needs of machine.Machine
     def read_virtual(self, va: int, length: int, satp: int) -> bytes | None: ...
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StackFrame:
     pc: int
     symbol: str | None  # function name, None if unknown
@@ -76,7 +77,7 @@ def call_stack(machine: _Machine, image: ElfImage, *, max_frames: int = 32) -> l
     frames: list[StackFrame] = []
     visited: set[tuple[int, int]] = set()
     while len(frames) < max(1, max_frames):
-        frames.extend(_describe(code, pc, is_return))
+        frames.extend(_described(code, pc, is_return))
         visited.add((pc, regs.get(SP, 0)))
         step = unwinder.caller(pc, regs, is_return)
         if step is None:
@@ -122,6 +123,23 @@ def _is_call(image: ElfImage, address: int, length: int) -> bool:
     decoded = decode(int.from_bytes(data, "little"))
     return (decoded is not None and decoded.length == length
             and decoded.base.name in ("jal", "jalr") and decoded.base_operands.get("rd") == RA)
+
+
+# Per image, the frames at each (pc, is_return) seen: a pc always has the same
+# ones, and sharing them keeps every recorded store's stack small (time
+# travel pickles thousands of them per checkpoint; a shared frame is one).
+_DESCRIBED: weakref.WeakKeyDictionary[ElfImage, dict[tuple[int, bool], tuple[StackFrame, ...]]] \
+    = weakref.WeakKeyDictionary()
+
+
+def _described(image: ElfImage, pc: int, is_return: bool) -> tuple[StackFrame, ...]:
+    known = _DESCRIBED.get(image)
+    if known is None:
+        known = _DESCRIBED[image] = {}
+    frames = known.get((pc, is_return))
+    if frames is None:
+        frames = known[(pc, is_return)] = tuple(_describe(image, pc, is_return))
+    return frames
 
 
 def _describe(image: ElfImage, pc: int, is_return: bool) -> list[StackFrame]:

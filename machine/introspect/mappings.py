@@ -10,6 +10,7 @@ processes map tens of thousands of pages).
 
 from __future__ import annotations
 
+from .journaled import JournaledDict, JournaledDictOfDicts, JournaledSet
 from .pte import is_user_leaf, pte_frame
 
 Mapping = tuple[int, int, int]  # (pid, va, pte)
@@ -17,14 +18,23 @@ Mapping = tuple[int, int, int]  # (pid, va, pte)
 
 class MappingIndex:
     def __init__(self) -> None:
-        self.by_process: dict[int, dict[int, int]] = {}          # pid -> va -> pte
-        self.by_frame: dict[int, dict[tuple[int, int], int]] = {}  # frame -> (pid, va) -> pte
-        self.dirty: set[int] = set()
+        # Journaled (time travel keeps what changed): a process's page map
+        # journals its own PTEs; a frame's few users change in place, so the
+        # frame is touched.
+        self.by_process: JournaledDictOfDicts[int, JournaledDict[int, int]] = \
+            JournaledDictOfDicts()  # pid -> va -> pte
+        self.by_frame: JournaledDict[int, dict[tuple[int, int], int]] = \
+            JournaledDict()  # frame -> (pid, va) -> pte
+        self.dirty: JournaledSet[int] = JournaledSet()
 
     def _add(self, pid: int, va: int, pte: int) -> None:
         frame = pte_frame(pte)
-        self.by_process.setdefault(pid, {})[va] = pte
+        ptes = self.by_process.get(pid)
+        if ptes is None:
+            ptes = self.by_process[pid] = JournaledDict()
+        ptes[va] = pte
         self.by_frame.setdefault(frame, {})[(pid, va)] = pte
+        self.by_frame.touch(frame)
         self.dirty.add(frame)
 
     def _remove(self, pid: int, va: int) -> None:
@@ -35,6 +45,7 @@ class MappingIndex:
         users = self.by_frame.get(frame)
         if users is not None:
             users.pop((pid, va), None)
+            self.by_frame.touch(frame)
             if not users:
                 del self.by_frame[frame]
         self.dirty.add(frame)
@@ -48,7 +59,7 @@ class MappingIndex:
     def replace_process(self, pid: int, leaves: list[tuple[int, int]]) -> None:
         """``pid``'s address space is ``leaves`` [(va, pte)] from now on."""
         self.remove_process(pid)
-        self.by_process[pid] = {}
+        self.by_process[pid] = JournaledDict()
         for va, pte in leaves:
             if is_user_leaf(pte):
                 self._add(pid, va, pte)
@@ -65,5 +76,6 @@ class MappingIndex:
         return {frame: self.users(frame) for frame in self.by_frame}
 
     def take_dirty(self) -> set[int]:
-        dirty, self.dirty = self.dirty, set()
+        dirty = set(self.dirty)
+        self.dirty.clear()
         return dirty

@@ -24,12 +24,13 @@ from .events import (FaultResolved, PageFault, ProcessExited, ProcessForked, Pte
                      RefcountChanged, Violation)
 from .freed import FreedFrames
 from .invariants import Finding, check_frames, check_pte_change, shared_cow_frames
+from .journaled import JournaledDict, JournaledSet
 from .kernel_view import KernelView, ProcessInfo
 from .mappings import MappingIndex
 from .pagetable import leaf_at
 from .profiles import KERNBASE
-from .quiescence import others_quiescent
 from .pte import has_cow, is_leaf, pte_frame
+from .quiescence import others_quiescent
 from .rules import RULES
 
 if TYPE_CHECKING:
@@ -57,8 +58,11 @@ class Tracker:
         self.events = machine.events
         self.processes: dict[int, ProcessInfo] = {}  # live and zombie, by pid
         self.running: set[int] = set()               # pids not yet exited
-        self.table_pages: dict[int, tuple[int, int, int]] = {}  # page -> (pid, level, va_base)
-        self.cow_watched: set[int] = set()
+        # The per-frame and per-PTE tables are journaled: time travel keeps
+        # only what changed between checkpoints (journaled.py).
+        self.table_pages: JournaledDict[int, tuple[int, int, int]] = \
+            JournaledDict()  # page -> (pid, level, va_base)
+        self.cow_watched: JournaledSet[int] = JournaledSet()
         self.index = MappingIndex()
         self.roots: dict[int, int] = {}  # pid -> the root its table pages were read from
         self.open_faults: dict[int, OpenFault] = {}  # pid -> fault
@@ -68,13 +72,13 @@ class Tracker:
         self.shown_at: Counter[tuple[str, int]] = Counter()  # (rule, blamed pc) -> findings shown
         self.more_at: dict[tuple[str, int], list] = {}  # ... -> [findings only counted, a blame]
         self.pending_sfence = False
-        self.changed_since_sfence: set[tuple[int, int]] = set()
-        self.ever_user: set[int] = set()       # frames seen mapped by a user PTE
+        self.changed_since_sfence: JournaledSet[tuple[int, int]] = JournaledSet()
+        self.ever_user: JournaledSet[int] = JournaledSet()  # frames seen mapped by a user PTE
         self.unmapped_held: dict[int, int] = {}  # frame -> refcount when first seen orphaned
         # Frames kfree pushed on the free list (and kalloc has not popped since),
         # and the pushes not yet checked at a quiescent point.
-        self.free_frames: set[int] = set()
-        self.pushed: dict[int, Change] = {}
+        self.free_frames: JournaledSet[int] = JournaledSet()
+        self.pushed: JournaledDict[int, Change] = JournaledDict()
         self.freed = FreedFrames(machine)  # the newest of them, watched for stores
         # Processes inside the kernel (trapped from user mode, not yet back),
         # each with the number of that entry; the entries open at each frame's
@@ -82,7 +86,7 @@ class Tracker:
         self.in_kernel: dict[int, int] = {}
         self._entries = 0
         self._in_kernel_now: frozenset[tuple[int, int]] = frozenset()
-        self.touched_in: dict[int, frozenset[tuple[int, int]]] = {}
+        self.touched_in: JournaledDict[int, frozenset[tuple[int, int]]] = JournaledDict()
         self.in_flight: set[int] = set()
         self._console_line = ""
         self._panic_change: Change | None = None  # where panic() was called, once seen
@@ -90,9 +94,9 @@ class Tracker:
         # The last store that changed each leaf PTE, and per frame the last
         # store to its refcount, of a PTE now mapping it, of a PTE no longer.
         self.witness = StoreWitness(machine)
-        self.pte_changes: dict[tuple[int, int], Change] = {}
-        self.frame_changes: dict[str, dict[int, Change]] = {
-            "refcount": {}, "mapped": {}, "unmapped": {}}
+        self.pte_changes: JournaledDict[tuple[int, int], Change] = JournaledDict()
+        self.frame_changes: dict[str, JournaledDict[int, Change]] = {
+            kind: JournaledDict() for kind in ("refcount", "mapped", "unmapped")}
         # Findings made at stores, held until the kernel operation ends so
         # that repeats (every store of one memset) make one finding with a count.
         self.held: dict[tuple, list] = {}
@@ -102,7 +106,7 @@ class Tracker:
         # Frames kalloc popped that no PTE has mapped since: PTEs still naming
         # them are stale (xv6's uvmunmap frees before it clears the PTE, and on
         # several harts another hart may reuse the frame in between).
-        self.reallocated: set[int] = set()
+        self.reallocated: JournaledSet[int] = JournaledSet()
         self._freelist = view.freelist_address
         if self._freelist is not None:
             machine.watch_physical_range(self._freelist, self._freelist + 8)
@@ -749,7 +753,8 @@ class Tracker:
         push: kfree freed it whatever its count said (a kfree that ignores or
         never drops the count). Checked at a quiescent point, not at the push,
         because uvmunmap frees a frame before it clears the PTE."""
-        pushed, self.pushed = self.pushed, {}
+        pushed = dict(self.pushed)
+        self.pushed.clear()
         settled = self._settled(set(pushed))
         for frame, change in sorted(pushed.items()):
             if frame not in settled:
