@@ -155,7 +155,8 @@ def freeze(value: Any, pinned: Sequence[object], previous: Frozen | None = None)
         is_set = isinstance(box, JournaledSet)
         named = known.get(journal_id)
         nested: dict[int, JournaledDict | JournaledSet] = {}
-        if named is None or named + len(box.changed) > len(box) // 2 + 32:
+        if named is None or box.changed is None or \
+                named + len(box.changed) > len(box) // 2 + 32:
             content = list(box) if is_set else dict(box)
             parts[journal_id] = (type(box), True, _dump(content, numbers, nested))
             since_whole[journal_id] = 0

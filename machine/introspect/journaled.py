@@ -8,6 +8,8 @@ notes its keys in ``changed``; a value must never be changed in place unless
 its key is ``touch``-ed, since only changed keys are kept.
 
 Containers do not hold one another, except in a JournaledDictOfDicts.
+Nothing is noted until a container is first frozen (``changed`` is None
+till then): without time travel the keys would pile up for nothing.
 Each container has a ``journal_id`` that names it across checkpoints; a copy
 or a pickle made outside time travel is a new container with a new id.
 """
@@ -26,34 +28,40 @@ class JournaledDict(dict):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.changed: set = set()
+        self.changed: set | None = None
         self.journal_id = next(_ids)
 
     def touch(self, key: Any) -> None:
         """``key``'s value was changed in place."""
-        self.changed.add(key)
+        if self.changed is not None:
+            self.changed.add(key)
 
     def __setitem__(self, key: Any, value: Any) -> None:
         dict.__setitem__(self, key, value)
-        self.changed.add(key)
+        if self.changed is not None:
+            self.changed.add(key)
 
     def __delitem__(self, key: Any) -> None:
         dict.__delitem__(self, key)
-        self.changed.add(key)
+        if self.changed is not None:
+            self.changed.add(key)
 
     def pop(self, key: Any, *default: Any) -> Any:
         if key in self:
-            self.changed.add(key)
+            if self.changed is not None:
+                self.changed.add(key)
         return dict.pop(self, key, *default)
 
     def popitem(self) -> tuple[Any, Any]:
         key, value = dict.popitem(self)
-        self.changed.add(key)
+        if self.changed is not None:
+            self.changed.add(key)
         return key, value
 
     def setdefault(self, key: Any, default: Any = None) -> Any:
         if key not in self:
-            self.changed.add(key)
+            if self.changed is not None:
+                self.changed.add(key)
         return dict.setdefault(self, key, default)
 
     def update(self, *args: Any, **kwargs: Any) -> None:
@@ -65,7 +73,8 @@ class JournaledDict(dict):
         return self
 
     def clear(self) -> None:
-        self.changed.update(self)
+        if self.changed is not None:
+            self.changed.update(self)
         dict.clear(self)
 
     def __reduce__(self) -> tuple:
@@ -84,50 +93,59 @@ class JournaledSet(set):
 
     def __init__(self, items: Iterable = ()) -> None:
         super().__init__(items)
-        self.changed: set = set()
+        self.changed: set | None = None
         self.journal_id = next(_ids)
 
     def add(self, item: Any) -> None:
         set.add(self, item)
-        self.changed.add(item)
+        if self.changed is not None:
+            self.changed.add(item)
 
     def discard(self, item: Any) -> None:
         set.discard(self, item)
-        self.changed.add(item)
+        if self.changed is not None:
+            self.changed.add(item)
 
     def remove(self, item: Any) -> None:
         set.remove(self, item)
-        self.changed.add(item)
+        if self.changed is not None:
+            self.changed.add(item)
 
     def pop(self) -> Any:
         item = set.pop(self)
-        self.changed.add(item)
+        if self.changed is not None:
+            self.changed.add(item)
         return item
 
     def clear(self) -> None:
-        self.changed.update(self)
+        if self.changed is not None:
+            self.changed.update(self)
         set.clear(self)
 
     def update(self, *others: Iterable) -> None:
         for other in others:
             other = set(other)
-            self.changed.update(other)
+            if self.changed is not None:
+                self.changed.update(other)
             set.update(self, other)
 
     def difference_update(self, *others: Iterable) -> None:
         for other in others:
             other = set(other)
-            self.changed.update(other)
+            if self.changed is not None:
+                self.changed.update(other)
             set.difference_update(self, other)
 
     def intersection_update(self, *others: Iterable) -> None:
         keep = set(self).intersection(*others)
-        self.changed.update(set(self) - keep)
+        if self.changed is not None:
+            self.changed.update(set(self) - keep)
         set.intersection_update(self, keep)
 
     def symmetric_difference_update(self, other: Iterable) -> None:
         other = set(other)
-        self.changed.update(other)
+        if self.changed is not None:
+            self.changed.update(other)
         set.symmetric_difference_update(self, other)
 
     def __ior__(self, other: Any) -> Self:
