@@ -21,6 +21,7 @@ and sets: a ``persistent_id`` would be a Python call for every object.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import io
 import operator
 import pickle
@@ -72,6 +73,53 @@ def _rebuilt(cls: type, values: tuple) -> Any:
     for name, value in zip(_frozen_slotted_fields(cls), values, strict=True):
         object.__setattr__(obj, name, value)
     return obj
+
+
+class RecentContents:
+    """Each journaled container's content at the latest capture made or
+    thawed, kept up to date by every freeze for the cost of its delta: a
+    thaw there (a step back goes to the latest checkpoint) copies it instead
+    of unpickling ~100 k objects (xv6's 76 k frame changes) and a chain of
+    deltas. Values are shared with the containers: the journaled contract is
+    that a value is replaced, never changed in place (a dict of dicts's dicts
+    are kept as containers of their own)."""
+
+    def __init__(self) -> None:
+        self._latest: dict[int, tuple[Frozen, dict | set]] = {}
+
+    def get(self, capture: Frozen, journal_id: int) -> dict | set | None:
+        latest = self._latest.get(journal_id)
+        return latest[1] if latest is not None and latest[0] is capture else None
+
+    def put(self, capture: Frozen, journal_id: int, content: dict | set) -> None:
+        self._latest[journal_id] = (capture, content)
+
+    def frozen(self, capture: Frozen, wholes: list, deltas: list) -> None:
+        """``capture`` was made: its whole copies [(id, content)] and its
+        deltas [(id, present, gone)]."""
+        for journal_id, content in wholes:
+            self._latest[journal_id] = (capture, content)
+        for journal_id, present, gone in deltas:
+            latest = self._latest.get(journal_id)
+            if latest is None or latest[0] is not capture.previous:
+                self._latest.pop(journal_id, None)
+                continue
+            _apply(latest[1], present, gone)
+            self._latest[journal_id] = (capture, latest[1])
+        for journal_id in [j for j in self._latest if j not in capture.parts]:
+            del self._latest[journal_id]
+
+
+def _apply(content: dict | set, present: list, gone: list) -> None:
+    """A delta applied to a container's content (or to the container, by
+    its base class's methods: nothing is noted)."""
+    if isinstance(content, set):
+        set.update(content, present)
+        set.difference_update(content, gone)
+    else:
+        dict.update(content, present)
+        for key in gone:
+            dict.pop(content, key, None)
 
 
 @dataclass(eq=False)
@@ -136,10 +184,12 @@ def _delta(box: JournaledDict | JournaledSet) -> tuple[list, list]:
     return present, gone
 
 
-def freeze(value: Any, pinned: Sequence[object], previous: Frozen | None = None) -> Frozen:
+def freeze(value: Any, pinned: Sequence[object], previous: Frozen | None = None,
+           recent: RecentContents | None = None) -> Frozen:
     """``value`` frozen; the ``pinned`` objects it refers to are kept by
     reference. With ``previous`` (the last capture, whose containers' changes
-    have been noted since), journaled containers it had are kept as deltas."""
+    have been noted since), journaled containers it had are kept as deltas.
+    ``recent`` keeps the whole copies' contents for ``thaw``."""
     numbers = _pinned_numbers(pinned)
     found: dict[int, JournaledDict | JournaledSet] = {}
     skeleton = _dump(value, numbers, found)
@@ -147,6 +197,8 @@ def freeze(value: Any, pinned: Sequence[object], previous: Frozen | None = None)
     parts: dict[int, tuple[type, bool, bytes]] = {}
     since_whole: dict[int, int] = {}
     pending = list(found.values())
+    wholes: list[tuple[int, dict | set]] = []
+    deltas: list[tuple[int, list, list]] = []
     while pending:
         box = pending.pop()
         journal_id = box.journal_id
@@ -157,18 +209,26 @@ def freeze(value: Any, pinned: Sequence[object], previous: Frozen | None = None)
         nested: dict[int, JournaledDict | JournaledSet] = {}
         if named is None or box.changed is None or \
                 named + len(box.changed) > len(box) // 2 + 32:
-            content = list(box) if is_set else dict(box)
+            content = set(box) if is_set else dict(box)
             parts[journal_id] = (type(box), True, _dump(content, numbers, nested))
             since_whole[journal_id] = 0
+            if type(box) is not JournaledDictOfDicts:
+                wholes.append((journal_id, content))
         else:
-            parts[journal_id] = (type(box), False, _dump(_delta(box), numbers, nested))
+            present, gone = _delta(box)
+            parts[journal_id] = (type(box), False, _dump((present, gone), numbers, nested))
             since_whole[journal_id] = named + len(box.changed)
+            if type(box) is not JournaledDictOfDicts:
+                deltas.append((journal_id, present, gone))
         box.changed = set()
         if type(box) is JournaledDictOfDicts:   # all of them, not only the changed keys'
             pending += box.values()
         elif nested:   # a delta would not name the ones in unchanged keys
             raise TypeError("a journaled container holds another")
-    return Frozen(skeleton, parts, previous, since_whole)
+    frozen = Frozen(skeleton, parts, previous, since_whole)
+    if recent is not None:
+        recent.frozen(frozen, wholes, deltas)
+    return frozen
 
 
 class _Unpickler(pickle.Unpickler):
@@ -185,10 +245,11 @@ class _Unpickler(pickle.Unpickler):
         return super().find_class(module, name)
 
 
-def thaw(frozen: Frozen, pinned: Sequence[object]) -> Any:
+def thaw(frozen: Frozen, pinned: Sequence[object], recent: RecentContents | None = None) -> Any:
     """A fresh copy of what ``freeze`` was given, with the same ``pinned``
     objects; its journaled containers keep their ids and have no changes
-    noted, so the next capture may be a delta on ``frozen``."""
+    noted, so the next capture may be a delta on ``frozen``. A container
+    starts from the nearest content ``recent`` has on its way back."""
     built: dict[int, JournaledDict | JournaledSet] = {}
 
     def load(data: bytes) -> Any:
@@ -204,24 +265,31 @@ def thaw(frozen: Frozen, pinned: Sequence[object]) -> Any:
         capture = frozen
         while True:
             kind, whole, data = capture.parts[journal_id]
+            known = recent.get(capture, journal_id) if recent is not None else None
+            if known is not None:
+                box = kind(known)
+                break
             if whole:
+                box = kind(load(data))
                 break
             deltas.append(data)
             capture = capture.previous
-        box = kind(load(data))
-        is_set = kind is JournaledSet
         for data in reversed(deltas):   # oldest first
-            present, gone = load(data)
-            if is_set:
-                set.update(box, present)
-                set.difference_update(box, gone)
-            else:
-                dict.update(box, present)
-                for key in gone:
-                    dict.pop(box, key, None)
+            _apply(box, *load(data))
         box.changed = set()
         box.journal_id = journal_id
         built[journal_id] = box
+        if recent is not None and kind is not JournaledDictOfDicts and \
+                recent.get(frozen, journal_id) is None:   # the next freezes go on from here
+            recent.put(frozen, journal_id, set(box) if kind is JournaledSet else dict(box))
         return box
 
-    return load(frozen.skeleton)
+    # Thawing makes ~100 k objects on a big kernel; the collections they would
+    # set off walk the whole heap and found nothing to free (5x the thaw's cost).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return load(frozen.skeleton)
+    finally:
+        if collecting:
+            gc.enable()

@@ -29,7 +29,7 @@ from machine.machine import RunResult
 from machine.store_log import LoggedStore, StoreLog
 
 from .change_recall import RecallingWitness
-from .frozen_state import freeze, thaw
+from .frozen_state import RecentContents, freeze, thaw
 from .history import PteHistory
 from .session import Session
 
@@ -115,6 +115,7 @@ class TimeTravel:
         self.replaying = False
         session.timetravel = self   # before the first capture: restoring it keeps this
         self.checkpoints = Checkpoints(m, every)
+        self._recent = RecentContents()
         self.checkpoints.points[0].extra = self._capture_observers(None)
         self.checkpoints.on_capture = self._attach
 
@@ -130,7 +131,8 @@ class TimeTravel:
         states = [{name: value for name, value in vars(owner).items()
                    if (id(owner), name) not in logs} for owner in self._observers]
         bus = self.machine.bus
-        frozen = freeze(states, self._pinned, previous["observers"] if previous else None)
+        frozen = freeze(states, self._pinned, previous["observers"] if previous else None,
+                        self._recent)
         # 8 bytes a page (thousands are watched on xv6), shared while unchanged
         watched = array("Q", sorted(bus.watched_pages))
         if previous is not None and previous["watched_pages"] == watched:
@@ -161,8 +163,8 @@ class TimeTravel:
         return index
 
     def _restore_observers(self, saved: dict[str, Any], icount: int) -> None:
-        for owner, fields in zip(self._observers, thaw(saved["observers"], self._pinned),
-                                 strict=True):
+        state = thaw(saved["observers"], self._pinned, self._recent)
+        for owner, fields in zip(self._observers, state, strict=True):
             vars(owner).update(fields)
         for owner, name in self._logs:
             _trim(getattr(owner, name), icount)

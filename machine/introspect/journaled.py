@@ -4,8 +4,9 @@ Time travel keeps the observers' state at every checkpoint. On a big kernel
 most of it is per frame or per PTE (xv6 has 32 k frames) and few of those
 change between two checkpoints, so a checkpoint keeps only the keys that
 changed since the one before (``cowtui/frozen_state.py``). Every mutator
-notes its keys in ``changed``; a value must never be changed in place unless
-its key is ``touch``-ed, since only changed keys are kept.
+notes its keys in ``changed``. A value must never be changed in place (store
+a new one): only changed keys are kept, and the contents time travel keeps
+share their values.
 
 Containers do not hold one another, except in a JournaledDictOfDicts.
 Nothing is noted until a container is first frozen (``changed`` is None
@@ -30,11 +31,6 @@ class JournaledDict(dict):
         super().__init__(*args, **kwargs)
         self.changed: set | None = None
         self.journal_id = next(_ids)
-
-    def touch(self, key: Any) -> None:
-        """``key``'s value was changed in place."""
-        if self.changed is not None:
-            self.changed.add(key)
 
     def __setitem__(self, key: Any, value: Any) -> None:
         dict.__setitem__(self, key, value)

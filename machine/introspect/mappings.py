@@ -19,8 +19,8 @@ Mapping = tuple[int, int, int]  # (pid, va, pte)
 class MappingIndex:
     def __init__(self) -> None:
         # Journaled (time travel keeps what changed): a process's page map
-        # journals its own PTEs; a frame's few users change in place, so the
-        # frame is touched.
+        # journals its own PTEs; a frame's few users are a new dict at each
+        # change (a journaled value is never changed in place).
         self.by_process: JournaledDictOfDicts[int, JournaledDict[int, int]] = \
             JournaledDictOfDicts()  # pid -> va -> pte
         self.by_frame: JournaledDict[int, dict[tuple[int, int], int]] = \
@@ -33,8 +33,9 @@ class MappingIndex:
         if ptes is None:
             ptes = self.by_process[pid] = JournaledDict()
         ptes[va] = pte
-        self.by_frame.setdefault(frame, {})[(pid, va)] = pte
-        self.by_frame.touch(frame)
+        users = dict(self.by_frame.get(frame, ()))
+        users[(pid, va)] = pte
+        self.by_frame[frame] = users
         self.dirty.add(frame)
 
     def _remove(self, pid: int, va: int) -> None:
@@ -44,9 +45,10 @@ class MappingIndex:
         frame = pte_frame(pte)
         users = self.by_frame.get(frame)
         if users is not None:
-            users.pop((pid, va), None)
-            self.by_frame.touch(frame)
-            if not users:
+            users = {key: value for key, value in users.items() if key != (pid, va)}
+            if users:
+                self.by_frame[frame] = users
+            else:
                 del self.by_frame[frame]
         self.dirty.add(frame)
 

@@ -27,6 +27,7 @@ def test_main_screen_at_the_first_cow_fault(snap_compare):
     async def run_before(pilot) -> None:
         await pilot.press("f")
         await finish_run(pilot)
+        await settle_tables(pilot)
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
 
@@ -69,6 +70,7 @@ def test_violation_banner(snap_compare):
     async def run_before(pilot) -> None:
         await pilot.press("c")
         await finish_run(pilot)
+        await settle_tables(pilot)
 
     assert snap_compare(make_app("bug-text-becomes-writable"), terminal_size=SIZE,
                         run_before=run_before)
@@ -87,5 +89,6 @@ def test_cow_view_after_the_copy(snap_compare, size):
         table = screen.query_one("DataTable")
         table.move_cursor(row=[r.va for r in screen.rows].index(0x3000))
         await pilot.pause()
+        await settle_tables(pilot)
 
     assert snap_compare(make_app(), terminal_size=size, run_before=run_before)

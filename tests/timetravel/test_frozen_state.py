@@ -9,7 +9,7 @@ from collections import Counter, defaultdict
 
 import pytest
 
-from cowtui.frozen_state import freeze, thaw
+from cowtui.frozen_state import RecentContents, freeze, thaw
 from machine.introspect.journaled import (
     JournaledDict,
     JournaledDictOfDicts,
@@ -110,18 +110,24 @@ def test_every_capture_of_a_delta_chain_thaws_to_its_moment(seed: int) -> None:
         table[key] = ("boot", key)
         frames.add(key)
     captures, expected, previous = [], [], None
+    recent = RecentContents()
     for step in range(60):
         _mutate(rng, table, frames, step)
         state = {"table": table, "frames": frames, "machine": live, "step": step}
-        previous = freeze(state, [live, live.lock], previous)
+        previous = freeze(state, [live, live.lock], previous, recent)
         captures.append(previous)
         expected.append((dict(table), set(frames)))
     assert any(not whole for capture in captures[1:] for _, whole, _ in capture.parts.values())
-    for capture, (want_table, want_frames) in zip(captures, expected, strict=True):
-        back = thaw(capture, [live, live.lock])
-        assert back["table"] == want_table and back["frames"] == want_frames
-        assert back["machine"] is live
-        assert type(back["table"]) is JournaledDict and back["table"].changed == set()
+    order = list(range(len(captures)))
+    rng.shuffle(order)
+    for index in [len(captures) - 1, *order]:   # the latest first: from recent's content
+        capture, (want_table, want_frames) = captures[index], expected[index]
+        for back in (thaw(capture, [live, live.lock], recent), thaw(capture, [live, live.lock]),
+                     thaw(capture, [live, live.lock], recent)):
+            assert back["table"] == want_table and back["frames"] == want_frames
+            assert back["machine"] is live
+            assert type(back["table"]) is JournaledDict and back["table"].changed == set()
+            back["table"][-1] = back["frames"].add(-1)   # a thawed copy is the caller's own
 
 
 def test_a_chain_goes_on_from_a_thawed_capture() -> None:
@@ -131,20 +137,24 @@ def test_a_chain_goes_on_from_a_thawed_capture() -> None:
     live = Live()
     table, frames = JournaledDict(), JournaledSet()
     chain = []
+    recent = RecentContents()
     for step in range(20):
         _mutate(rng, table, frames, step)
-        chain.append(freeze({"t": table, "f": frames}, [live], chain[-1] if chain else None))
-    state = thaw(chain[9], [live])
+        chain.append(freeze({"t": table, "f": frames}, [live], chain[-1] if chain else None,
+                            recent))
+    state = thaw(chain[9], [live], recent)
     table, frames = state["t"], state["f"]
     del chain[10:]
     expected = []
     for step in range(100, 120):
         _mutate(rng, table, frames, step)
-        chain.append(freeze({"t": table, "f": frames}, [live], chain[-1]))
+        chain.append(freeze({"t": table, "f": frames}, [live], chain[-1], recent))
         expected.append((dict(table), set(frames)))
+        back = thaw(chain[-1], [live], recent)   # a step back to the latest, as the app does
+        assert back["t"] == expected[-1][0] and back["f"] == expected[-1][1]
     for capture, (want_table, want_frames) in zip(chain[10:], expected, strict=True):
-        back = thaw(capture, [live])
-        assert back["t"] == want_table and back["f"] == want_frames
+        for back in (thaw(capture, [live]), thaw(capture, [live], recent)):
+            assert back["t"] == want_table and back["f"] == want_frames
 
 
 def test_a_container_held_by_another_or_a_pinned_builtin_is_refused() -> None:
