@@ -43,9 +43,8 @@ class JournaledDict(dict):
             self.changed.add(key)
 
     def pop(self, key: Any, *default: Any) -> Any:
-        if key in self:
-            if self.changed is not None:
-                self.changed.add(key)
+        if self.changed is not None and key in self:
+            self.changed.add(key)
         return dict.pop(self, key, *default)
 
     def popitem(self) -> tuple[Any, Any]:
@@ -55,9 +54,8 @@ class JournaledDict(dict):
         return key, value
 
     def setdefault(self, key: Any, default: Any = None) -> Any:
-        if key not in self:
-            if self.changed is not None:
-                self.changed.add(key)
+        if self.changed is not None and key not in self:
+            self.changed.add(key)
         return dict.setdefault(self, key, default)
 
     def update(self, *args: Any, **kwargs: Any) -> None:
