@@ -15,11 +15,15 @@ from .conftest import SIZE, finish_run, make_app
 async def settle_tables(pilot, tries: int = 100) -> None:
     """Wait until every table has measured its columns. A DataTable does that
     when its message queue is idle, which under load can come after the
-    screenshot (CI saw the faults table's columns cut to their headers)."""
+    screenshot (CI saw the faults table's columns cut to their headers), so
+    a table with measuring pending does it now, as its idle handler would."""
     for _ in range(tries):
-        if not any(t._require_update_dimensions or t._updated_cells   # Textual's own flags
-                   for t in pilot.app.query(DataTable)):
+        pending = [t for t in pilot.app.query(DataTable)   # Textual's own flags
+                   if t._require_update_dimensions or t._updated_cells or t._new_rows]
+        if not pending:
             return
+        for table in pending:
+            await table._on_idle(None)
         await pilot.pause(0.05)
 
 
