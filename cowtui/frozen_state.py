@@ -174,6 +174,11 @@ def _pinned_numbers(pinned: Sequence[object]) -> dict[int, int]:
     return {id(obj): number for number, obj in enumerate(pinned)}
 
 
+def _content(box: JournaledDict | JournaledSet) -> dict | set:
+    """A plain copy of a container's content (its values shared)."""
+    return set(box) if isinstance(box, JournaledSet) else dict(box)
+
+
 def _delta(box: JournaledDict | JournaledSet) -> tuple[list, list]:
     """(present, gone): the changed keys still in ``box`` (with their values,
     for a dict) and those no longer."""
@@ -204,12 +209,11 @@ def freeze(value: Any, pinned: Sequence[object], previous: Frozen | None = None,
         journal_id = box.journal_id
         if journal_id in parts:
             continue
-        is_set = isinstance(box, JournaledSet)
         named = known.get(journal_id)
         nested: dict[int, JournaledDict | JournaledSet] = {}
         if named is None or box.changed is None or \
                 named + len(box.changed) > len(box) // 2 + 32:
-            content = set(box) if is_set else dict(box)
+            content = _content(box)
             parts[journal_id] = (type(box), True, _dump(content, numbers, nested))
             since_whole[journal_id] = 0
             if type(box) is not JournaledDictOfDicts:
@@ -281,7 +285,7 @@ def thaw(frozen: Frozen, pinned: Sequence[object], recent: RecentContents | None
         built[journal_id] = box
         if recent is not None and kind is not JournaledDictOfDicts and \
                 recent.get(frozen, journal_id) is None:   # the next freezes go on from here
-            recent.put(frozen, journal_id, set(box) if kind is JournaledSet else dict(box))
+            recent.put(frozen, journal_id, _content(box))
         return box
 
     # Thawing makes ~100 k objects on a big kernel; the collections they would
